@@ -1,0 +1,215 @@
+"""Curriculum files → database, and back.
+
+Loading is idempotent and all-or-nothing: the files are validated in full first
+(``content_files.read_curriculum``), then written in one transaction, and a row is saved only when
+a value really differs. A file whose checksum matches the one recorded at its last load is skipped,
+so edits made in Django admin survive a restart until the file itself changes (``force`` loads
+every file regardless).
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from django.db import transaction
+
+from .models import ContentSource, GlossaryTerm, Journey, Lesson, Module
+
+
+@dataclass
+class LoadReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped_files: int = 0
+    database_only_lessons: list = field(default_factory=list)
+
+    @property
+    def changed(self):
+        return self.created + self.updated
+
+
+def _upsert(report, model, lookup, values, **save_options):
+    """Create or update one row, saving only if a value differs. Return the row."""
+    instance = model.objects.filter(**lookup).first()
+    if instance is None:
+        instance = model(**lookup, **values)
+        instance.save(**save_options)
+        report.created += 1
+        return instance
+    changed = [name for name, value in values.items() if getattr(instance, name) != value]
+    if not changed:
+        report.unchanged += 1
+        return instance
+    for name in changed:
+        setattr(instance, name, values[name])
+    instance.save(**save_options)
+    report.updated += 1
+    return instance
+
+
+def _lesson_values(lesson_file, module):
+    return {
+        "module": module,
+        "title": lesson_file.title,
+        "summary": lesson_file.summary,
+        "minutes": lesson_file.minutes,
+        "objectives": lesson_file.objectives,
+        "takeaways": lesson_file.takeaways,
+        "order": lesson_file.order,
+        "is_published": lesson_file.published,
+        "body": lesson_file.body,
+    }
+
+
+def load_curriculum(curriculum, *, force=False):
+    """Write a validated Curriculum to the database in one transaction; return a LoadReport."""
+    report = LoadReport()
+    recorded = dict(ContentSource.objects.values_list("path", "sha256"))
+
+    def changed(source):
+        return force or recorded.get(source) != curriculum.checksums.get(source)
+
+    glossary_changed = changed("glossary.yaml") and "glossary.yaml" in curriculum.checksums
+    with transaction.atomic():
+        if glossary_changed:
+            for term in curriculum.glossary:
+                _upsert(report, GlossaryTerm, {"slug": term.slug}, {"term": term.term, "definition": term.definition})
+            kept = [term.slug for term in curriculum.glossary]
+            GlossaryTerm.objects.exclude(slug__in=kept).delete()
+        glossary = GlossaryTerm.objects.as_entries()
+
+        for journey_file in curriculum.journeys:
+            _load_journey(report, journey_file, changed, glossary, rerender=glossary_changed)
+
+        for source, checksum in curriculum.checksums.items():
+            ContentSource.objects.update_or_create(path=source, defaults={"sha256": checksum})
+    return report
+
+
+def _load_journey(report, journey_file, changed, glossary, *, rerender):
+    journey = Journey.objects.filter(slug=journey_file.slug).first()
+    apply_journey = journey is None or changed(journey_file.source)
+    if apply_journey:
+        journey = _upsert(
+            report,
+            Journey,
+            {"slug": journey_file.slug},
+            {
+                "title": journey_file.title,
+                "summary": journey_file.summary,
+                "description": journey_file.description,
+                "order": journey_file.order,
+                "is_published": journey_file.published,
+            },
+        )
+    modules = {module.slug: module for module in journey.modules.all()}
+    for module_file in journey_file.modules:
+        if apply_journey or module_file.slug not in modules:
+            modules[module_file.slug] = _upsert(
+                report,
+                Module,
+                {"journey": journey, "slug": module_file.slug},
+                {"title": module_file.title, "summary": module_file.summary, "order": module_file.order},
+            )
+
+    known_lessons = {lesson.slug for lesson in journey_file.lessons} | set(journey.lessons.values_list("slug", flat=True))
+    for lesson_file in journey_file.lessons:
+        lookup = {"journey": journey, "slug": lesson_file.slug}
+        if not changed(lesson_file.source) and Lesson.objects.filter(**lookup).exists():
+            report.skipped_files += 1
+            continue
+        values = _lesson_values(lesson_file, modules[lesson_file.module])
+        draft = Lesson(**lookup, **values)
+        draft.render(glossary=glossary, known_lessons=known_lessons)
+        values.update(body_html=draft.body_html, toc=draft.toc, search_text=draft.search_text)
+        _upsert(report, Lesson, lookup, values, render=False)
+
+    if rerender:
+        # A changed definition lives inside the stored HTML of every lesson that shows it.
+        for lesson in journey.lessons.select_related("journey"):
+            before = lesson.body_html
+            lesson.render(glossary=glossary, known_lessons=known_lessons)
+            if lesson.body_html != before:
+                lesson.save(render=False, update_fields=["body_html", "toc", "search_text", "updated_at"])
+
+    file_slugs = {lesson.slug for lesson in journey_file.lessons}
+    report.database_only_lessons += [
+        f"{journey.slug}/{slug}" for slug in journey.lessons.exclude(slug__in=file_slugs).values_list("slug", flat=True)
+    ]
+
+
+# --- Export ---
+
+
+class _ExportDumper(yaml.SafeDumper):
+    pass
+
+
+def _represent_text(dumper, value):
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_ExportDumper.add_representer(str, _represent_text)
+
+
+def _dump(data):
+    return yaml.dump(data, Dumper=_ExportDumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+def export_curriculum(directory):
+    """Write every journey, lesson and glossary term to ``directory`` as loadable files.
+
+    Orders are written only where they differ from what the file positions imply, so an export
+    of freshly loaded content reads like hand-written files. Return the list of files written.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+
+    def write(path, text):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+
+    terms = [
+        {"slug": term.slug, "term": term.term, "definition": term.definition}
+        for term in GlossaryTerm.objects.order_by("term", "slug")
+    ]
+    write(directory / "glossary.yaml", _dump({"terms": terms}))
+
+    for journey in Journey.objects.order_by("order", "slug"):
+        modules = list(journey.modules.order_by("order", "id"))
+        journey_data = {"slug": journey.slug, "title": journey.title, "order": journey.order}
+        if not journey.is_published:
+            journey_data["published"] = False
+        journey_data.update(summary=journey.summary, description=journey.description, modules=[])
+        for position, module in enumerate(modules, start=1):
+            module_data = {"slug": module.slug, "title": module.title, "summary": module.summary}
+            if module.order != position:
+                module_data["order"] = module.order
+            journey_data["modules"].append(module_data)
+        write(directory / journey.slug / "journey.yaml", _dump(journey_data))
+
+        number = 0
+        for module in modules:
+            for position, lesson in enumerate(module.lessons.order_by("order", "id"), start=1):
+                number += 1
+                front = {
+                    "title": lesson.title,
+                    "slug": lesson.slug,
+                    "module": module.slug,
+                    "minutes": lesson.minutes,
+                    "summary": lesson.summary,
+                    "objectives": lesson.objectives,
+                    "takeaways": lesson.takeaways,
+                }
+                if lesson.order != position:
+                    front["order"] = lesson.order
+                if not lesson.is_published:
+                    front["published"] = False
+                text = f"---\n{_dump(front)}---\n{lesson.body}\n"
+                write(directory / journey.slug / f"{number:02d}-{lesson.slug}.md", text)
+    return written
+

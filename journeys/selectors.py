@@ -1,0 +1,118 @@
+"""Reads for the pages. Each returns everything its page needs in a fixed number of queries."""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, Sum
+from django.http import Http404
+
+from .markdown import lesson_url
+from .models import GlossaryTerm, Journey, Lesson, can_preview_drafts
+
+
+@dataclass
+class OutlineLesson:
+    slug: str
+    title: str
+    summary: str
+    minutes: int
+    is_published: bool
+    url: str
+
+
+@dataclass
+class OutlineModule:
+    slug: str
+    title: str
+    summary: str
+    lessons: list
+
+    @property
+    def minutes(self):
+        return sum(lesson.minutes for lesson in self.lessons)
+
+
+@dataclass
+class JourneyOutline:
+    journey: Journey
+    modules: list
+
+    @property
+    def lessons(self):
+        return [lesson for module in self.modules for lesson in module.lessons]
+
+    @property
+    def minutes(self):
+        return sum(module.minutes for module in self.modules)
+
+
+def journey_list_for_user(*, user):
+    visible_lessons = Q() if can_preview_drafts(user) else Q(lessons__is_published=True)
+    return (
+        Journey.objects.visible_to(user)
+        .annotate(
+            lesson_count=Count("lessons", filter=visible_lessons),
+            total_minutes=Sum("lessons__minutes", filter=visible_lessons),
+        )
+        .order_by("order", "title")
+    )
+
+
+def journey_for_user(*, user, journey_slug):
+    journey = Journey.objects.visible_to(user).filter(slug=journey_slug).first()
+    if journey is None:
+        raise Http404("No such journey.")
+    return journey
+
+
+def journey_outline_for_user(*, user, journey):
+    """The journey's modules and the lessons this user may see, in two queries."""
+    lessons = (
+        Lesson.objects.visible_to(user)
+        .filter(journey=journey)
+        .in_outline_order()
+        .only("slug", "title", "summary", "minutes", "is_published", "module_id")
+    )
+    by_module = {}
+    for lesson in lessons:
+        by_module.setdefault(lesson.module_id, []).append(
+            OutlineLesson(
+                slug=lesson.slug,
+                title=lesson.title,
+                summary=lesson.summary,
+                minutes=lesson.minutes,
+                is_published=lesson.is_published,
+                url=lesson_url(journey.slug, lesson.slug),
+            )
+        )
+    modules = [
+        OutlineModule(slug=module.slug, title=module.title, summary=module.summary, lessons=by_module.get(module.id, []))
+        for module in journey.modules.order_by("order", "id")
+    ]
+    return JourneyOutline(journey=journey, modules=[module for module in modules if module.lessons])
+
+
+def lesson_for_user(*, user, journey_slug, lesson_slug):
+    lesson = (
+        Lesson.objects.visible_to(user)
+        .select_related("module", "journey")
+        .filter(journey__slug=journey_slug, slug=lesson_slug)
+        .first()
+    )
+    if lesson is None:
+        raise Http404("No such lesson.")
+    return lesson
+
+
+def lesson_neighbours(outline, lesson_slug):
+    """(previous, next) OutlineLesson around ``lesson_slug`` in reading order."""
+    lessons = outline.lessons
+    for index, lesson in enumerate(lessons):
+        if lesson.slug == lesson_slug:
+            previous = lessons[index - 1] if index > 0 else None
+            following = lessons[index + 1] if index + 1 < len(lessons) else None
+            return previous, following
+    return None, None
+
+
+def glossary_terms():
+    return GlossaryTerm.objects.order_by("term")

@@ -1,0 +1,70 @@
+"""Thin views: pick the selector, render the page (or, for htmx requests, one partial of it)."""
+
+from django.db import connection
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from . import selectors
+from .search import MAX_QUERY_LENGTH, lessons_search_for_user
+
+
+@require_GET
+def home(request):
+    journeys = selectors.journey_list_for_user(user=request.user)
+    return render(request, "journeys/home.html", {"journeys": journeys})
+
+
+@require_GET
+def journey_detail(request, journey_slug):
+    journey = selectors.journey_for_user(user=request.user, journey_slug=journey_slug)
+    outline = selectors.journey_outline_for_user(user=request.user, journey=journey)
+    return render(request, "journeys/journey_detail.html", {"journey": journey, "outline": outline})
+
+
+@require_GET
+def lesson_detail(request, journey_slug, lesson_slug):
+    lesson = selectors.lesson_for_user(user=request.user, journey_slug=journey_slug, lesson_slug=lesson_slug)
+    outline = selectors.journey_outline_for_user(user=request.user, journey=lesson.journey)
+    previous, following = selectors.lesson_neighbours(outline, lesson.slug)
+    context = {
+        "lesson": lesson,
+        "journey": lesson.journey,
+        "module": lesson.module,
+        "outline": outline,
+        "previous": previous,
+        "next": following,
+    }
+    return render(request, "journeys/lesson_detail.html", context)
+
+
+@require_GET
+def glossary(request):
+    return render(request, "journeys/glossary.html", {"terms": selectors.glossary_terms()})
+
+
+@require_GET
+def search(request):
+    query = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
+    hits = lessons_search_for_user(user=request.user, query=query) if query else []
+    template = "journeys/search.html#results" if request.htmx else "journeys/search.html"
+    return render(request, template, {"query": query, "hits": hits})
+
+
+@require_GET
+@never_cache
+def healthz(request):
+    """The process answers. No database: a slow database must not get a live pod restarted."""
+    return HttpResponse("ok\n", content_type="text/plain")
+
+
+@require_GET
+@never_cache
+def readyz(request):
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:  # noqa: BLE001 - any database failure means "not ready"
+        return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})

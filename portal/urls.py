@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from journeys import views as journey_views
+
+admin.site.site_header = "Kube Journeys administration"
+admin.site.site_title = "Kube Journeys admin"
+admin.site.index_title = "Curriculum and learners"
+
+urlpatterns = [
+    path("healthz", journey_views.healthz, name="healthz"),
+    path("readyz", journey_views.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+    path("", include("journeys.urls")),
+]
