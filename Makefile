@@ -25,6 +25,7 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 run: install
+	@mkdir -p staticfiles
 	$(BIN)/python manage.py migrate --no-input --verbosity 0
 	$(BIN)/python manage.py load_journeys
 	@echo "Kube Journeys is at http://$(HOST):$(PORT)/ (stop it with Ctrl+C)"

@@ -87,7 +87,9 @@ class LessonAdmin(admin.ModelAdmin):
         if not lesson.pk:
             return "Save the lesson to see it on the site."
         state = "" if lesson.is_published else " (draft: only staff can see it)"
-        return format_html('<a href="{}" target="_blank" rel="noopener">Open the lesson page</a>{}', lesson.get_absolute_url(), state)
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">Open the lesson page</a>{}', lesson.get_absolute_url(), state
+        )
 
     @admin.display(description="Preview")
     def preview(self, lesson):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from .markdown import GlossaryEntry, find_references, render_markdown
+from .markdown import GlossaryEntry, find_references, normalize_source, render_markdown
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 HEADING_ID = re.compile(r'<h[1-6][^>]* id="([^"]+)"')
@@ -37,7 +37,7 @@ class ContentError:
         return f"{self.path}:{self.line}: {self.message}"
 
 
-class CurriculumInvalid(Exception):
+class CurriculumError(Exception):
     def __init__(self, errors):
         self.errors = sorted(errors, key=lambda error: (error.path, error.line))
         super().__init__("\n".join(str(error) for error in self.errors))
@@ -73,6 +73,8 @@ class LessonFile:
     body: str
     display: str = ""
     body_line: int = 1
+    # Front-matter key → line in the file, so cross-file problems point at the right line.
+    key_lines: dict = field(default_factory=dict)
     body_html: str = ""
     toc: list = field(default_factory=list)
     text: str = ""
@@ -277,7 +279,7 @@ def split_front_matter(text):
             skipped = 0
             while skipped < len(body_lines) and not body_lines[skipped].strip():
                 skipped += 1
-            body = "\n".join(body_lines[skipped:]).rstrip()
+            body = normalize_source("\n".join(body_lines[skipped:]))
             return front, body, index + 2 + skipped
     raise ValueError("the front matter is never closed: add a line '---' after its last key")
 
@@ -297,7 +299,9 @@ def _read_glossary(path, errors):
         if not values:
             continue
         if values["slug"] in seen:
-            reader.error(item.line, f"the glossary slug {values['slug']!r} is already used on line {seen[values['slug']]}")
+            reader.error(
+                item.line, f"the glossary slug {values['slug']!r} is already used on line {seen[values['slug']]}"
+            )
             continue
         seen[values["slug"]] = item.line
         terms.append(TermFile(**values))
@@ -322,7 +326,9 @@ def _read_journey(directory, content_dir, errors):
         if not module:
             continue
         if module["slug"] in seen:
-            reader.error(item.line, f"the module slug {module['slug']!r} is already used on line {seen[module['slug']]}")
+            reader.error(
+                item.line, f"the module slug {module['slug']!r} is already used on line {seen[module['slug']]}"
+            )
             continue
         seen[module["slug"]] = item.line
         module["order"] = position if module["order"] is None else module["order"]
@@ -347,7 +353,9 @@ def _read_lesson(path, content_dir, errors):
     data = reader.parse_yaml(front) if front.strip() else None
     if data is None:
         if not front.strip():
-            errors.append(ContentError(display, 2, "the front matter is empty: it needs at least title, slug and module"))
+            errors.append(
+                ContentError(display, 2, "the front matter is empty: it needs at least title, slug and module")
+            )
         return None
     values = reader.fields(data, LESSON_SCHEMA, "the front matter")
     if values is None:
@@ -355,21 +363,38 @@ def _read_lesson(path, content_dir, errors):
     if not body.strip():
         errors.append(ContentError(display, body_line, "the lesson has no text after its front matter"))
     source = path.relative_to(content_dir).as_posix()
-    return LessonFile(source=source, body=body, display=display, body_line=body_line, **values)
+    key_lines = {key: data.line_of(key) + 1 for key in LESSON_SCHEMA}
+    return LessonFile(source=source, body=body, display=display, body_line=body_line, key_lines=key_lines, **values)
 
 
-def _check_journey_lessons(journey, glossary_slugs, errors):
-    """Cross-file rules: unique slugs, known modules, and links that lead somewhere."""
+def _check_journey_lessons(journey, glossary_slugs, errors, *, every_lesson_read):
+    """Cross-file rules: unique slugs, known modules, and links that lead somewhere.
+
+    When a lesson file could not be read, links to it are not reported: its own error is the
+    one to fix, and a list of follow-on errors would hide it.
+    """
     module_slugs = {module.slug for module in journey.modules}
     by_slug = {}
     for lesson in journey.lessons:
         if lesson.slug in by_slug:
-            errors.append(ContentError(lesson.display, 2, f"the lesson slug {lesson.slug!r} is already used by {by_slug[lesson.slug].display}"))
+            errors.append(
+                ContentError(
+                    lesson.display,
+                    lesson.key_lines["slug"],
+                    f"the lesson slug {lesson.slug!r} is already used by {by_slug[lesson.slug].display}",
+                )
+            )
         else:
             by_slug[lesson.slug] = lesson
         if lesson.module and lesson.module not in module_slugs:
             known = ", ".join(sorted(module_slugs))
-            errors.append(ContentError(lesson.display, 2, f"the module {lesson.module!r} is not listed in journey.yaml (known modules: {known})"))
+            errors.append(
+                ContentError(
+                    lesson.display,
+                    lesson.key_lines["module"],
+                    f"the module {lesson.module!r} is not listed in journey.yaml (known modules: {known})",
+                )
+            )
 
     positions = {}
     for lesson in journey.lessons:
@@ -387,19 +412,43 @@ def _check_journey_lessons(journey, glossary_slugs, errors):
         for reference in find_references(lesson.body):
             line = lesson.body_line + reference.line - 1
             if reference.kind == "glossary" and reference.slug not in glossary_slugs:
-                errors.append(ContentError(lesson.display, line, f"the glossary term {reference.slug!r} does not exist; add it to glossary.yaml or fix the slug"))
+                errors.append(
+                    ContentError(
+                        lesson.display,
+                        line,
+                        f"the glossary term {reference.slug!r} does not exist; add it to glossary.yaml or fix the slug",
+                    )
+                )
             elif reference.kind == "lesson" and reference.slug not in by_slug:
-                errors.append(ContentError(lesson.display, line, f"the link points to a lesson {reference.slug!r} that does not exist in this journey"))
-            elif reference.kind == "lesson" and reference.anchor and reference.anchor not in anchors.get(reference.slug, set()):
-                errors.append(ContentError(lesson.display, line, f"the lesson {reference.slug!r} has no section with the anchor #{reference.anchor}"))
+                if not every_lesson_read:
+                    continue
+                errors.append(
+                    ContentError(
+                        lesson.display,
+                        line,
+                        f"the link points to a lesson {reference.slug!r} that does not exist in this journey",
+                    )
+                )
+            elif (
+                reference.kind == "lesson"
+                and reference.anchor
+                and reference.anchor not in anchors.get(reference.slug, set())
+            ):
+                errors.append(
+                    ContentError(
+                        lesson.display,
+                        line,
+                        f"the lesson {reference.slug!r} has no section with the anchor #{reference.anchor}",
+                    )
+                )
 
 
 def read_curriculum(content_dir):
-    """Parse and validate every curriculum file below ``content_dir``; raise CurriculumInvalid on any problem."""
+    """Parse and validate every curriculum file below ``content_dir``; raise CurriculumError on any problem."""
     content_dir = Path(content_dir)
     errors = []
     if not content_dir.is_dir():
-        raise CurriculumInvalid([ContentError(_display(content_dir), 0, "this content directory does not exist")])
+        raise CurriculumError([ContentError(_display(content_dir), 0, "this content directory does not exist")])
 
     glossary_path = content_dir / GLOSSARY_FILE
     glossary = _read_glossary(glossary_path, errors) if glossary_path.exists() else []
@@ -416,17 +465,24 @@ def read_curriculum(content_dir):
         if journey is None:
             continue
         if journey.slug in journey_sources:
-            errors.append(ContentError(_display(directory / JOURNEY_FILE), 1, f"the journey slug {journey.slug!r} is already used by {journey_sources[journey.slug]}"))
+            errors.append(
+                ContentError(
+                    _display(directory / JOURNEY_FILE),
+                    1,
+                    f"the journey slug {journey.slug!r} is already used by {journey_sources[journey.slug]}",
+                )
+            )
             continue
         journey_sources[journey.slug] = journey.source
         journey.lessons = [lesson for path in lesson_paths if (lesson := _read_lesson(path, content_dir, errors))]
-        _check_journey_lessons(journey, glossary_entries, errors)
+        every_lesson_read = len(journey.lessons) == len(lesson_paths)
+        _check_journey_lessons(journey, glossary_entries, errors, every_lesson_read=every_lesson_read)
         journeys.append(journey)
 
     if not journeys and not errors:
         errors.append(ContentError(_display(content_dir), 0, "no journey found: expected <journey>/journey.yaml"))
     if errors:
-        raise CurriculumInvalid(errors)
+        raise CurriculumError(errors)
 
     checksums = {
         path.relative_to(content_dir).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()

@@ -30,7 +30,18 @@ class LessonAdminForm(forms.ModelForm):
 
     class Meta:
         model = Lesson
-        fields = "__all__"
+        fields = [
+            "module",
+            "title",
+            "slug",
+            "order",
+            "minutes",
+            "is_published",
+            "summary",
+            "objectives",
+            "body",
+            "takeaways",
+        ]
 
     def clean_body(self):
         body = self.cleaned_data["body"].replace("\r\n", "\n")

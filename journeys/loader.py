@@ -113,7 +113,9 @@ def _load_journey(report, journey_file, changed, glossary, *, rerender):
                 {"title": module_file.title, "summary": module_file.summary, "order": module_file.order},
             )
 
-    known_lessons = {lesson.slug for lesson in journey_file.lessons} | set(journey.lessons.values_list("slug", flat=True))
+    known_lessons = {lesson.slug for lesson in journey_file.lessons} | set(
+        journey.lessons.values_list("slug", flat=True)
+    )
     for lesson_file in journey_file.lessons:
         lookup = {"journey": journey, "slug": lesson_file.slug}
         if not changed(lesson_file.source) and Lesson.objects.filter(**lookup).exists():
@@ -212,4 +214,3 @@ def export_curriculum(directory):
                 text = f"---\n{_dump(front)}---\n{lesson.body}\n"
                 write(directory / journey.slug / f"{number:02d}-{lesson.slug}.md", text)
     return written
-

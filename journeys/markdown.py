@@ -15,8 +15,8 @@ Two extensions to plain Markdown exist for lesson authors:
 
 import html
 import re
-import xml.etree.ElementTree as etree
 from dataclasses import dataclass, field
+from xml.etree import ElementTree
 
 import markdown
 import nh3
@@ -28,9 +28,44 @@ GLOSSARY_REFERENCE = re.compile(r"\[\[([a-z0-9]+(?:-[a-z0-9]+)*)(?:\|([^\]\n]+))
 LESSON_LINK = re.compile(r"\]\(lesson:([a-z0-9]+(?:-[a-z0-9]+)*)(?:#([A-Za-z0-9_-]+))?\)")
 
 ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt", "em",
-    "h2", "h3", "h4", "h5", "h6", "hr", "i", "kbd", "li", "ol", "p", "pre", "s", "span", "strong",
-    "sub", "summary", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul",
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "code",
+    "dd",
+    "del",
+    "details",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "kbd",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "s",
+    "span",
+    "strong",
+    "sub",
+    "summary",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "th",
+    "thead",
+    "tr",
+    "ul",
 }
 # nh3 drops `class` by default; highlighting, admonitions and glossary tooltips depend on it.
 ALLOWED_ATTRIBUTES = {
@@ -69,6 +104,11 @@ class Reference:
     line: int
 
 
+def normalize_source(text):
+    """One canonical form for Markdown from files and from admin: LF line ends, no outer blank lines."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip("\n").rstrip()
+
+
 def find_references(source):
     """Every glossary term and lesson link in ``source``, so callers can validate them with lines."""
     references = []
@@ -102,15 +142,15 @@ class _GlossaryProcessor(InlineProcessor):
             return shown, m.start(0), m.end(0)
         self.count += 1
         tip_id = f"gloss-{entry.slug}-{self.count}"
-        wrapper = etree.Element("span", {"class": "gloss"})
-        link = etree.SubElement(
+        wrapper = ElementTree.Element("span", {"class": "gloss"})
+        link = ElementTree.SubElement(
             wrapper,
             "a",
             {"href": glossary_url(entry.slug), "class": "gloss-term", "aria-describedby": tip_id},
         )
         link.text = shown
-        tip = etree.SubElement(wrapper, "span", {"class": "gloss-tip", "role": "tooltip", "id": tip_id})
-        tip_term = etree.SubElement(tip, "strong")
+        tip = ElementTree.SubElement(wrapper, "span", {"class": "gloss-tip", "role": "tooltip", "id": tip_id})
+        tip_term = ElementTree.SubElement(tip, "strong")
         tip_term.text = entry.term
         tip_term.tail = " " + entry.definition
         return wrapper, m.start(0), m.end(0)
@@ -145,12 +185,8 @@ class _JourneyExtension(markdown.Extension):
 
     def extendMarkdown(self, md):  # noqa: N802 - Markdown's API name
         # Above the link pattern (160) so `[[x]]` is never read as a reference link.
-        md.inlinePatterns.register(
-            _GlossaryProcessor(GLOSSARY_REFERENCE.pattern, md, self.glossary), "glossary", 175
-        )
-        md.treeprocessors.register(
-            _LessonLinkProcessor(md, self.journey_slug, self.known_lessons), "lesson_links", 5
-        )
+        md.inlinePatterns.register(_GlossaryProcessor(GLOSSARY_REFERENCE.pattern, md, self.glossary), "glossary", 175)
+        md.treeprocessors.register(_LessonLinkProcessor(md, self.journey_slug, self.known_lessons), "lesson_links", 5)
 
 
 def _flatten_toc(tokens):

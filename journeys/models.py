@@ -44,12 +44,13 @@ class Journey(models.Model):
     def __str__(self):
         return self.title
 
-    def get_absolute_url(self):
-        return reverse("journeys:journey", kwargs={"journey_slug": self.slug})
-
     def save(self, *args, **kwargs):
+        self.description = lesson_markdown.normalize_source(self.description)
         self.description_html = lesson_markdown.render_markdown(self.description, journey_slug=self.slug).html
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("journeys:journey", kwargs={"journey_slug": self.slug})
 
 
 class Module(models.Model):
@@ -113,6 +114,14 @@ class Lesson(models.Model):
     def __str__(self):
         return self.title
 
+    def save(self, *args, render=True, **kwargs):
+        self.journey_id = self.module.journey_id
+        # Browsers submit textareas with CRLF; files and exports use LF.
+        self.body = lesson_markdown.normalize_source(self.body)
+        if render:
+            self.render()
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return lesson_markdown.lesson_url(self.journey.slug, self.slug)
 
@@ -129,12 +138,6 @@ class Lesson(models.Model):
         self.body_html = rendered.html
         self.toc = rendered.toc
         self.search_text = " ".join([self.title, self.summary, *self.objectives, rendered.text, *self.takeaways])
-
-    def save(self, *args, render=True, **kwargs):
-        self.journey_id = self.module.journey_id
-        if render:
-            self.render()
-        super().save(*args, **kwargs)
 
 
 class GlossaryQuerySet(models.QuerySet):
@@ -174,4 +177,3 @@ class ContentSource(models.Model):
 
     def __str__(self):
         return self.path
-

@@ -44,7 +44,9 @@ def lessons_search_for_user(*, user, query, limit=30):
         *[When(title__icontains=term, then=Value(1)) for term in terms], default=Value(0), output_field=IntegerField()
     )
     if connection.vendor == "postgresql":
-        vector = SearchVector("title", weight="A", config="english") + SearchVector("search_text", weight="B", config="english")
+        vector = SearchVector("title", weight="A", config="english") + SearchVector(
+            "search_text", weight="B", config="english"
+        )
         text_query = SearchQuery(" ".join(terms), search_type="plain", config="english")
         lessons = (
             lessons.annotate(rank=SearchRank(vector, text_query), title_match=title_match)
@@ -52,10 +54,15 @@ def lessons_search_for_user(*, user, query, limit=30):
             .order_by("-title_match", "-rank", "module__order", "order")
         )
     else:
-        lessons = lessons.annotate(title_match=title_match).filter(every_term).order_by(
-            "-title_match", F("module__order").asc(), "order"
+        lessons = (
+            lessons.annotate(title_match=title_match)
+            .filter(every_term)
+            .order_by("-title_match", F("module__order").asc(), "order")
         )
-    return [SearchHit(lesson=lesson, snippet=snippet(lesson.search_text[len(lesson.title) :].strip(), terms)) for lesson in lessons[:limit]]
+    return [
+        SearchHit(lesson=lesson, snippet=snippet(lesson.search_text[len(lesson.title) :].strip(), terms))
+        for lesson in lessons[:limit]
+    ]
 
 
 def snippet(text, terms):

@@ -85,7 +85,9 @@ def journey_outline_for_user(*, user, journey):
             )
         )
     modules = [
-        OutlineModule(slug=module.slug, title=module.title, summary=module.summary, lessons=by_module.get(module.id, []))
+        OutlineModule(
+            slug=module.slug, title=module.title, summary=module.summary, lessons=by_module.get(module.id, [])
+        )
         for module in journey.modules.order_by("order", "id")
     ]
     return JourneyOutline(journey=journey, modules=[module for module in modules if module.lessons])
@@ -100,6 +102,8 @@ def lesson_for_user(*, user, journey_slug, lesson_slug):
     )
     if lesson is None:
         raise Http404("No such lesson.")
+    # The module belongs to the same journey; sharing the loaded row saves a query for its URL.
+    lesson.module.journey = lesson.journey
     return lesson
 
 

@@ -8,7 +8,7 @@ be safe to run on every start of the portal (it is idempotent and skips unchange
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from journeys.content_files import CurriculumInvalid, read_curriculum
+from journeys.content_files import CurriculumError, read_curriculum
 from journeys.loader import load_curriculum
 
 
@@ -33,7 +33,7 @@ class Command(BaseCommand):
         directory = directory or settings.JOURNEYS_CONTENT_DIR
         try:
             curriculum = read_curriculum(directory)
-        except CurriculumInvalid as invalid:
+        except CurriculumError as invalid:
             for error in invalid.errors:
                 self.stderr.write(str(error))
             count = len(invalid.errors)

@@ -1,0 +1,45 @@
+import shutil
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.management import call_command
+
+from tests import factories
+
+CONTENT_DIR = Path(django_settings.BASE_DIR) / "journeys" / "content"
+
+
+@pytest.fixture(autouse=True)
+def _fast_test_settings(settings, tmp_path_factory):
+    settings.STATIC_ROOT = tmp_path_factory.getbasetemp() / "static-root"
+    settings.STATIC_ROOT.mkdir(exist_ok=True)
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def user(db):
+    return factories.UserFactory()
+
+
+@pytest.fixture
+def staff_user(db):
+    return factories.UserFactory(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def curriculum(db):
+    """The real curriculum from journeys/content, loaded into the test database."""
+    call_command("load_journeys", verbosity=0)
+
+
+@pytest.fixture
+def content_copy(tmp_path):
+    """A writable copy of the real curriculum, for tests that break or change files."""
+    target = tmp_path / "content"
+    shutil.copytree(CONTENT_DIR, target)
+    return target

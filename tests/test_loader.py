@@ -1,0 +1,308 @@
+"""load_journeys / export_journeys: idempotence, validation with file and line, atomicity, round trip."""
+
+import io
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from journeys.content_files import CurriculumError, read_curriculum
+from journeys.loader import export_curriculum, load_curriculum
+from journeys.models import ContentSource, GlossaryTerm, Journey, Lesson, Module
+
+LESSON_DIR = "intermediate-app-developer"
+
+
+def snapshot():
+    """Everything the curriculum files describe, as comparable plain data."""
+    return {
+        "journeys": list(
+            Journey.objects.order_by("slug").values_list(
+                "slug", "title", "summary", "description", "description_html", "order", "is_published"
+            )
+        ),
+        "modules": list(
+            Module.objects.order_by("journey__slug", "slug").values_list(
+                "journey__slug", "slug", "title", "summary", "order"
+            )
+        ),
+        "lessons": list(
+            Lesson.objects.order_by("journey__slug", "slug").values_list(
+                "journey__slug",
+                "module__slug",
+                "slug",
+                "title",
+                "summary",
+                "minutes",
+                "objectives",
+                "takeaways",
+                "order",
+                "is_published",
+                "body",
+                "body_html",
+                "toc",
+                "search_text",
+            )
+        ),
+        "glossary": list(GlossaryTerm.objects.order_by("slug").values_list("slug", "term", "definition")),
+    }
+
+
+def load(directory, **options):
+    call_command("load_journeys", str(directory), verbosity=0, **options)
+
+
+def lesson_file(content, name="02-statefulsets.md"):
+    return Path(content) / LESSON_DIR / name
+
+
+def replace_in(path, old, new):
+    text = path.read_text()
+    assert old in text, f"fixture text {old!r} not found in {path.name}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def errors_for(directory):
+    with pytest.raises(CurriculumError) as caught:
+        read_curriculum(directory)
+    return [str(error) for error in caught.value.errors]
+
+
+# --- Loading ---
+
+
+@pytest.mark.django_db
+def test_load_imports_the_whole_curriculum(content_copy):
+    load(content_copy)
+    journey = Journey.objects.get(slug="intermediate-app-developer")
+    assert journey.modules.count() == 4
+    assert Lesson.objects.filter(journey=journey).count() >= 12
+    assert GlossaryTerm.objects.count() >= 20
+    statefulsets = Lesson.objects.get(slug="statefulsets")
+    assert statefulsets.body_html.startswith("<p>")
+    assert statefulsets.toc and statefulsets.search_text
+
+
+@pytest.mark.django_db
+def test_loading_twice_changes_nothing(content_copy):
+    load(content_copy)
+    before = snapshot()
+    stamps = list(Lesson.objects.order_by("id").values_list("updated_at", flat=True))
+    out = io.StringIO()
+    call_command("load_journeys", str(content_copy), stdout=out)
+    assert "0 created, 0 updated" in out.getvalue()
+    assert snapshot() == before
+    assert list(Lesson.objects.order_by("id").values_list("updated_at", flat=True)) == stamps
+
+
+@pytest.mark.django_db
+def test_forced_reload_of_unchanged_files_writes_nothing(content_copy):
+    curriculum = read_curriculum(content_copy)
+    load_curriculum(curriculum)
+    report = load_curriculum(curriculum, force=True)
+    assert report.changed == 0
+
+
+@pytest.mark.django_db
+def test_changed_file_is_reloaded_and_admin_edits_elsewhere_survive(content_copy):
+    load(content_copy)
+    Lesson.objects.filter(slug="jobs").update(title="Jobs, edited in admin")
+    replace_in(lesson_file(content_copy), "title: StatefulSets", "title: StatefulSets, revised")
+    load(content_copy)
+    assert Lesson.objects.get(slug="statefulsets").title == "StatefulSets, revised"
+    assert Lesson.objects.get(slug="jobs").title == "Jobs, edited in admin"
+    load(content_copy, force=True)
+    assert Lesson.objects.get(slug="jobs").title == "Jobs"
+
+
+@pytest.mark.django_db
+def test_changed_glossary_definition_updates_tooltips_in_unchanged_lessons(content_copy):
+    load(content_copy)
+    glossary = content_copy / "glossary.yaml"
+    text = glossary.read_text()
+    glossary.write_text(text.replace("- slug: statefulset\n", "- slug: statefulset\n    # edited\n", 1))
+    replace_in(
+        glossary,
+        "term: StatefulSet\n    definition: >-\n",
+        "term: StatefulSet\n    definition: >-\n      ZZZ-NEW-DEFINITION\n",
+    )
+    load(content_copy)
+    assert "ZZZ-NEW-DEFINITION" in Lesson.objects.get(slug="statefulsets").body_html
+
+
+@pytest.mark.django_db
+def test_check_validates_without_writing(content_copy):
+    out = io.StringIO()
+    call_command("load_journeys", str(content_copy), "--check", stdout=out)
+    assert "valid" in out.getvalue()
+    assert not Journey.objects.exists() and not ContentSource.objects.exists()
+
+
+# --- Malformed files: path, line and reason; nothing imported ---
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "reason"),
+    [
+        ("slug: statefulsets\n", "slug: statefulsets: nested\n", 3, "not valid YAML"),
+        ("minutes:", "colour: blue\nminutes:", 5, "unknown key 'colour'"),
+        ("title: StatefulSets\n", "", 2, "missing the required key 'title'"),
+        ("module: workload-patterns", "module: no-such-module", 4, "is not listed in journey.yaml"),
+        ("minutes: ", "minutes: lots # ", 5, "whole number"),
+    ],
+    ids=["bad-yaml", "unknown-key", "missing-title", "unknown-module", "bad-minutes"],
+)
+def test_bad_front_matter_is_reported_with_path_and_line(content_copy, old, new, line, reason):
+    path = lesson_file(content_copy)
+    replace_in(path, old, new)
+    errors = errors_for(content_copy)
+    assert len(errors) == 1, errors
+    assert errors[0].startswith(f"{path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}:{line}: ")
+    assert reason in errors[0]
+
+
+def test_missing_front_matter_is_reported(content_copy):
+    path = lesson_file(content_copy)
+    path.write_text("# StatefulSets\n\nNo front matter here.\n")
+    [error] = errors_for(content_copy)
+    assert error.endswith("a lesson must start with front matter: a line '---', YAML keys, then '---'")
+    assert ":1: " in error
+
+
+def test_unclosed_front_matter_is_reported(content_copy):
+    path = lesson_file(content_copy)
+    path.write_text("---\ntitle: x\nslug: x\nmodule: workload-patterns\n\nBody without the closing fence\n")
+    [error] = errors_for(content_copy)
+    assert "never closed" in error
+
+
+def test_duplicate_lesson_slug_is_reported(content_copy):
+    replace_in(lesson_file(content_copy, "04-jobs.md"), "slug: jobs", "slug: statefulsets")
+    errors = errors_for(content_copy)
+    duplicate = [error for error in errors if "04-jobs.md:3: " in error]
+    assert len(duplicate) == 1
+    assert "the lesson slug 'statefulsets' is already used by" in duplicate[0] and "02-statefulsets.md" in duplicate[0]
+    # The other lessons' links to "jobs" now really lead nowhere, and say so.
+    assert all("04-jobs.md:3: " in error or "lesson 'jobs' that does not exist" in error for error in errors)
+
+
+def test_broken_link_to_missing_lesson_is_reported_with_its_line(content_copy):
+    path = lesson_file(content_copy)
+    text = path.read_text()
+    body_start = text.index("---", 3) + 4
+    path.write_text(text[:body_start] + "Read [this](lesson:no-such-lesson) first.\n\n" + text[body_start:])
+    line = text[:body_start].count("\n") + 1
+    [error] = errors_for(content_copy)
+    assert f"02-statefulsets.md:{line}: " in error
+    assert "lesson 'no-such-lesson' that does not exist" in error
+
+
+def test_link_to_missing_section_is_reported(content_copy):
+    path = lesson_file(content_copy)
+    path.write_text(path.read_text() + "\n\nSee [jobs](lesson:jobs#no-such-heading).\n")
+    [error] = errors_for(content_copy)
+    assert "has no section with the anchor #no-such-heading" in error
+
+
+def test_unknown_glossary_term_is_reported(content_copy):
+    path = lesson_file(content_copy)
+    path.write_text(path.read_text() + "\n\nA [[flux-capacitor]] appears.\n")
+    [error] = errors_for(content_copy)
+    assert "the glossary term 'flux-capacitor' does not exist" in error
+
+
+def test_duplicate_glossary_slug_and_duplicate_yaml_key_are_reported(content_copy):
+    glossary = content_copy / "glossary.yaml"
+    glossary.write_text(
+        "terms:\n  - slug: pod\n    term: Pod\n    definition: a\n  - slug: pod\n    term: Pod again\n    definition: b\n"
+    )
+    errors = errors_for(content_copy)
+    assert any("glossary.yaml:5: the glossary slug 'pod' is already used on line 2" in error for error in errors)
+    glossary.write_text("terms:\n  - slug: pod\n    slug: pod2\n    term: Pod\n    definition: a\n")
+    errors = errors_for(content_copy)
+    assert any("glossary.yaml:3: " in error and "appears twice" in error for error in errors)
+
+
+def test_journey_file_problems_are_reported(content_copy):
+    journey = content_copy / LESSON_DIR / "journey.yaml"
+    replace_in(journey, "  - slug: production-ready\n", "  - slug: workload-patterns\n")
+    errors = errors_for(content_copy)
+    assert any(
+        "journey.yaml:" in error and "module slug 'workload-patterns' is already used" in error for error in errors
+    )
+
+
+def test_non_utf8_file_is_reported(content_copy):
+    lesson_file(content_copy).write_bytes(b"---\ntitle: caf\xe9\n---\n")
+    [error] = errors_for(content_copy)
+    assert "not UTF-8" in error
+
+
+@pytest.mark.django_db
+def test_a_malformed_file_imports_nothing_and_exits_non_zero(content_copy):
+    replace_in(lesson_file(content_copy, "14-whats-next.md"), "title:", "titel:")
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("load_journeys", str(content_copy), stderr=err)
+    assert "14-whats-next.md" in err.getvalue()
+    assert not Journey.objects.exists()
+    assert not Lesson.objects.exists()
+    assert not GlossaryTerm.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_malformed_file_leaves_a_loaded_curriculum_untouched(content_copy):
+    load(content_copy)
+    before = snapshot()
+    replace_in(lesson_file(content_copy, "04-jobs.md"), "title: Jobs", "title: Jobs v2")
+    replace_in(lesson_file(content_copy, "14-whats-next.md"), "slug: whats-next", "slug: Whats Next")
+    with pytest.raises(CommandError):
+        load(content_copy)
+    assert snapshot() == before
+
+
+def test_missing_content_directory_is_reported(tmp_path):
+    [error] = errors_for(tmp_path / "nowhere")
+    assert "does not exist" in error
+
+
+# --- Export ---
+
+
+@pytest.mark.django_db
+def test_load_export_load_round_trips_exactly(content_copy, tmp_path):
+    load(content_copy)
+    original = snapshot()
+    exported = tmp_path / "exported"
+    call_command("export_journeys", str(exported), verbosity=0)
+    for model in (Lesson, Module, Journey, GlossaryTerm, ContentSource):
+        model.objects.all().delete()
+    load(exported)
+    assert snapshot() == original
+
+
+@pytest.mark.django_db
+def test_export_keeps_admin_edits_orders_and_drafts(content_copy, tmp_path):
+    load(content_copy)
+    lesson = Lesson.objects.get(slug="jobs")
+    lesson.title = "Jobs: run to completion"
+    lesson.body += "\n\nA new paragraph written in admin.\r\n"
+    lesson.order = 42
+    lesson.is_published = False
+    lesson.save()
+    Module.objects.filter(slug="whats-next").update(order=9)
+    edited = snapshot()
+    export_curriculum(tmp_path / "out")
+    for model in (Lesson, Module, Journey, GlossaryTerm, ContentSource):
+        model.objects.all().delete()
+    load(tmp_path / "out")
+    assert snapshot() == edited
+    assert "published: false" in next((tmp_path / "out" / LESSON_DIR).glob("*-jobs.md")).read_text()
+
+
+@pytest.mark.django_db
+def test_export_to_a_file_path_fails_clearly(tmp_path):
+    target = tmp_path / "a-file"
+    target.write_text("x")
+    with pytest.raises(CommandError, match="not a directory"):
+        call_command("export_journeys", str(target))

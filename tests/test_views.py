@@ -1,0 +1,202 @@
+"""The learner-facing pages: content, visibility of drafts, search, and query counts."""
+
+import pytest
+from django.urls import reverse
+
+from journeys.models import GlossaryTerm, Journey, Lesson
+from tests import factories
+
+JOURNEY_URL = "/journeys/intermediate-app-developer/"
+
+
+@pytest.fixture
+def statefulsets(curriculum):
+    return Lesson.objects.get(slug="statefulsets")
+
+
+def test_home_lists_the_journey_with_lessons_and_minutes(client, curriculum):
+    response = client.get("/")
+    assert response.status_code == 200
+    content = response.content.decode()
+    journey = Journey.objects.get()
+    total = sum(Lesson.objects.values_list("minutes", flat=True))
+    assert f'href="{journey.get_absolute_url()}"' in content
+    assert f"{Lesson.objects.count()} lessons · about {total} minutes" in content
+
+
+def test_journey_page_shows_modules_lessons_and_minutes(client, curriculum):
+    response = client.get(JOURNEY_URL)
+    assert response.status_code == 200
+    content = response.content.decode()
+    for lesson in Lesson.objects.all():
+        assert f'href="{lesson.get_absolute_url()}"' in content
+    for module in Journey.objects.get().modules.all():
+        assert f'id="module-{module.slug}"' in content
+    assert "Workload patterns beyond Deployments" in content
+
+
+def test_lesson_page_has_breadcrumb_toc_code_glossary_and_pager(client, statefulsets):
+    response = client.get(statefulsets.get_absolute_url())
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert 'aria-label="Breadcrumb"' in content
+    assert f'<a href="{JOURNEY_URL}">Intermediate App Developer</a>' in content
+    assert 'aria-current="page">StatefulSets</span>' in content
+    assert "On this page" in content
+    for entry in statefulsets.toc:
+        assert f'href="#{entry["id"]}"' in content
+        assert f'id="{entry["id"]}"' in content
+    assert '<div class="highlight">' in content
+    assert 'class="gloss-term"' in content and 'role="tooltip"' in content
+    assert 'rel="prev"' in content and 'rel="next"' in content
+    assert "In this lesson you will" in content and "Key takeaways" in content
+    for objective in statefulsets.objectives:
+        assert objective.replace("'", "&#x27;").replace('"', "&quot;") in content
+
+
+def test_first_and_last_lessons_have_sensible_pager(client, curriculum):
+    lessons = list(Lesson.objects.in_outline_order())
+    first = client.get(lessons[0].get_absolute_url()).content.decode()
+    last = client.get(lessons[-1].get_absolute_url()).content.decode()
+    assert 'rel="prev"' not in first and f'href="{lessons[1].get_absolute_url()}" rel="next"' in first
+    assert 'rel="next"' not in last and "Back to the journey" in last
+
+
+def test_unpublished_lesson_is_404_for_learners_and_visible_to_staff(client, statefulsets, user, staff_user):
+    statefulsets.is_published = False
+    statefulsets.save()
+    url = statefulsets.get_absolute_url()
+    assert client.get(url).status_code == 404
+    client.force_login(user)
+    assert client.get(url).status_code == 404
+    assert f'href="{url}"' not in client.get(JOURNEY_URL).content.decode()
+    client.force_login(staff_user)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "Draft" in response.content.decode()
+
+
+def test_unpublished_journey_hides_its_lessons_from_learners(client, statefulsets, staff_user):
+    Journey.objects.update(is_published=False)
+    assert client.get(JOURNEY_URL).status_code == 404
+    assert client.get(statefulsets.get_absolute_url()).status_code == 404
+    assert "Intermediate App Developer" not in client.get("/").content.decode()
+    client.force_login(staff_user)
+    assert client.get(JOURNEY_URL).status_code == 200
+
+
+def test_unknown_pages_are_404(client, curriculum):
+    assert client.get("/journeys/nope/").status_code == 404
+    assert client.get(f"{JOURNEY_URL}nope/").status_code == 404
+
+
+def test_pages_refuse_post(client, curriculum):
+    assert client.post(JOURNEY_URL).status_code == 405
+
+
+def test_glossary_lists_every_term_with_an_anchor(client, curriculum):
+    content = client.get(reverse("journeys:glossary")).content.decode()
+    for term in GlossaryTerm.objects.all():
+        assert f'id="{term.slug}"' in content
+        assert term.get_absolute_url() == f"/glossary/#{term.slug}"
+
+
+def test_every_learner_visible_model_has_an_absolute_url(client, curriculum):
+    journey = Journey.objects.get()
+    module = journey.modules.first()
+    lesson = Lesson.objects.first()
+    assert client.get(journey.get_absolute_url()).status_code == 200
+    assert module.get_absolute_url() == f"{JOURNEY_URL}#module-{module.slug}"
+    assert client.get(lesson.get_absolute_url()).status_code == 200
+
+
+# --- Search ---
+
+
+def search(client, query, **headers):
+    return client.get(reverse("journeys:search"), {"q": query}, headers=headers)
+
+
+def test_search_finds_lessons_by_title(client, curriculum):
+    content = search(client, "statefulset").content.decode()
+    assert 'href="/journeys/intermediate-app-developer/statefulsets/"' in content
+    first_result = content.index("search-results")
+    assert (
+        content.index("/statefulsets/", first_result) < content.index("/daemonsets/", first_result)
+        if "/daemonsets/" in content
+        else True
+    )
+
+
+def test_search_finds_lessons_by_text_and_marks_matches(client, curriculum):
+    content = search(client, "split-brain").content.decode()
+    assert "/statefulsets/" in content
+    assert "<mark>" in content
+
+
+def test_search_needs_every_word(client, curriculum):
+    assert "/cronjobs/" in search(client, "concurrencyPolicy Forbid").content.decode()
+    assert "No lesson matches" in search(client, "concurrencyPolicy zzqqxx").content.decode()
+
+
+def test_search_escapes_the_query(client, curriculum):
+    content = search(client, "<script>alert(1)</script>").content.decode()
+    assert "<script>alert(1)" not in content
+    assert "&lt;script&gt;" in content
+
+
+def test_search_does_not_reveal_drafts(client, statefulsets):
+    Lesson.objects.filter(pk=statefulsets.pk).update(is_published=False)
+    assert "/statefulsets/" not in search(client, "split-brain").content.decode()
+
+
+def test_search_answers_htmx_with_the_results_partial_only(client, curriculum):
+    response = search(client, "helm", HX_Request="true")
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in content and "/helm-charts/" in content
+
+
+def test_search_with_empty_or_huge_query_is_fine(client, curriculum):
+    assert search(client, "").status_code == 200
+    assert search(client, "x" * 5000).status_code == 200
+
+
+# --- Health ---
+
+
+def test_health_endpoints(client, db):
+    assert client.get("/healthz").content == b"ok\n"
+    response = client.get("/readyz")
+    assert response.status_code == 200 and response.json()["database"] == "ok"
+
+
+# --- Query counts stay constant as the journey grows ---
+
+
+def build_journey(lessons):
+    journey = factories.JourneyFactory()
+    modules = [factories.ModuleFactory(journey=journey) for _ in range(2)]
+    created = [factories.LessonFactory(module=modules[index % 2]) for index in range(lessons)]
+    return journey, created
+
+
+@pytest.mark.parametrize("lessons", [3, 15])
+def test_lesson_page_query_count_does_not_grow_with_lessons(client, db, django_assert_num_queries, lessons):
+    _, created = build_journey(lessons)
+    with django_assert_num_queries(3):
+        assert client.get(created[1].get_absolute_url()).status_code == 200
+
+
+@pytest.mark.parametrize("lessons", [3, 15])
+def test_journey_page_query_count_does_not_grow_with_lessons(client, db, django_assert_num_queries, lessons):
+    journey, _ = build_journey(lessons)
+    with django_assert_num_queries(3):
+        assert client.get(journey.get_absolute_url()).status_code == 200
+
+
+@pytest.mark.parametrize("lessons", [3, 15])
+def test_home_query_count_does_not_grow(client, db, django_assert_num_queries, lessons):
+    build_journey(lessons)
+    with django_assert_num_queries(1):
+        assert client.get("/").status_code == 200
