@@ -214,7 +214,9 @@ def test_unknown_glossary_term_is_reported(content_copy):
 def test_duplicate_glossary_slug_and_duplicate_yaml_key_are_reported(content_copy):
     glossary = content_copy / "glossary.yaml"
     glossary.write_text(
-        "terms:\n  - slug: pod\n    term: Pod\n    definition: a\n  - slug: pod\n    term: Pod again\n    definition: b\n"
+        "terms:\n"
+        "  - slug: pod\n    term: Pod\n    definition: a\n"
+        "  - slug: pod\n    term: Pod again\n    definition: b\n"
     )
     errors = errors_for(content_copy)
     assert any("glossary.yaml:5: the glossary slug 'pod' is already used on line 2" in error for error in errors)

@@ -1,0 +1,112 @@
+"""Django admin: editors change the curriculum and see it on the site at once."""
+
+import pytest
+from django.urls import reverse
+
+from journeys.models import GlossaryTerm, Journey, Lesson, Module
+
+
+@pytest.fixture
+def admin_client_logged_in(client, staff_user, curriculum):
+    client.force_login(staff_user)
+    return client
+
+
+def lesson_form_data(lesson, **changes):
+    data = {
+        "module": lesson.module_id,
+        "title": lesson.title,
+        "slug": lesson.slug,
+        "order": lesson.order,
+        "minutes": lesson.minutes,
+        "is_published": "on" if lesson.is_published else "",
+        "summary": lesson.summary,
+        "objectives": "\n".join(lesson.objectives),
+        "body": lesson.body,
+        "takeaways": "\n".join(lesson.takeaways),
+    }
+    data.update(changes)
+    return {key: value for key, value in data.items() if value != ""}
+
+
+@pytest.mark.parametrize("model", [Journey, Module, Lesson, GlossaryTerm])
+def test_admin_lists_and_change_forms_open(admin_client_logged_in, model):
+    info = (model._meta.app_label, model._meta.model_name)
+    assert admin_client_logged_in.get(reverse("admin:%s_%s_changelist" % info)).status_code == 200
+    obj = model.objects.first()
+    assert admin_client_logged_in.get(reverse("admin:%s_%s_change" % info, args=[obj.pk])).status_code == 200
+    assert admin_client_logged_in.get(reverse("admin:%s_%s_add" % info)).status_code == 200
+
+
+def test_lesson_change_form_shows_a_rendered_preview_and_a_page_link(admin_client_logged_in):
+    lesson = Lesson.objects.get(slug="jobs")
+    content = admin_client_logged_in.get(reverse("admin:journeys_lesson_change", args=[lesson.pk])).content.decode()
+    assert 'class="lesson-preview"' in content
+    assert '<div class="highlight">' in content
+    assert lesson.get_absolute_url() in content
+
+
+def test_editing_a_lesson_in_admin_shows_on_the_site_at_once(admin_client_logged_in, client):
+    lesson = Lesson.objects.get(slug="jobs")
+    url = reverse("admin:journeys_lesson_change", args=[lesson.pk])
+    body = lesson.body + "\r\n\r\n## Edited in admin\r\n\r\nA sentence added by an editor.\r\n"
+    objectives = "Run a task to completion\r\nPick a job pattern"
+    response = admin_client_logged_in.post(url, lesson_form_data(lesson, body=body, objectives=objectives))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    lesson.refresh_from_db()
+    assert "\r" not in lesson.body
+    assert lesson.objectives == ["Run a task to completion", "Pick a job pattern"]
+    page = client.get(lesson.get_absolute_url()).content.decode()
+    assert 'id="edited-in-admin"' in page
+    assert "A sentence added by an editor." in page
+    assert "Pick a job pattern" in page
+
+
+def test_admin_rejects_links_to_unknown_lessons_and_terms(admin_client_logged_in):
+    lesson = Lesson.objects.get(slug="jobs")
+    url = reverse("admin:journeys_lesson_change", args=[lesson.pk])
+    body = lesson.body + "\n\nSee [x](lesson:nowhere) and [[no-such-term]]."
+    response = admin_client_logged_in.post(url, lesson_form_data(lesson, body=body))
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "there is no lesson &#x27;nowhere&#x27; in this journey" in content
+    assert "there is no glossary term &#x27;no-such-term&#x27;" in content
+    lesson.refresh_from_db()
+    assert "nowhere" not in lesson.body
+
+
+def test_admin_rejects_a_duplicate_slug_in_the_journey(admin_client_logged_in):
+    lesson = Lesson.objects.get(slug="jobs")
+    url = reverse("admin:journeys_lesson_change", args=[lesson.pk])
+    response = admin_client_logged_in.post(url, lesson_form_data(lesson, slug="cronjobs"))
+    assert response.status_code == 200
+    assert "already uses this slug" in response.content.decode()
+
+
+def test_unpublishing_in_admin_hides_the_lesson_from_learners(admin_client_logged_in, client):
+    lesson = Lesson.objects.get(slug="jobs")
+    response = admin_client_logged_in.post(
+        reverse("admin:journeys_lesson_changelist"),
+        {"action": "unpublish", "_selected_action": [lesson.pk]},
+    )
+    assert response.status_code == 302
+    client.logout()
+    assert client.get(lesson.get_absolute_url()).status_code == 404
+
+
+def test_editing_a_glossary_definition_updates_tooltips(admin_client_logged_in, client):
+    term = GlossaryTerm.objects.get(slug="statefulset")
+    url = reverse("admin:journeys_glossaryterm_change", args=[term.pk])
+    response = admin_client_logged_in.post(
+        url, {"slug": term.slug, "term": term.term, "definition": "Brand-new definition for tooltips."}
+    )
+    assert response.status_code == 302
+    page = client.get(Lesson.objects.get(slug="statefulsets").get_absolute_url()).content.decode()
+    assert "Brand-new definition for tooltips." in page
+
+
+def test_learners_cannot_open_admin(client, user):
+    client.force_login(user)
+    response = client.get(reverse("admin:journeys_lesson_changelist"))
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]

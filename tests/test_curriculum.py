@@ -1,0 +1,87 @@
+"""The shipped curriculum itself: complete, valid, and covering what the journey promises."""
+
+import re
+
+import pytest
+import yaml
+from django.conf import settings
+
+from journeys.content_files import read_curriculum
+
+CODE_BLOCK = re.compile(r"^```(\w+)\n(.*?)^```", re.S | re.M)
+
+
+@pytest.fixture(scope="module")
+def curriculum():
+    return read_curriculum(settings.JOURNEYS_CONTENT_DIR)
+
+
+@pytest.fixture(scope="module")
+def journey(curriculum):
+    [journey] = [j for j in curriculum.journeys if j.slug == "intermediate-app-developer"]
+    return journey
+
+
+def test_journey_has_the_four_modules_and_at_least_twelve_lessons(journey):
+    assert journey.title == "Intermediate App Developer"
+    assert [module.slug for module in journey.modules] == [
+        "workload-patterns",
+        "production-ready",
+        "developer-tools",
+        "whats-next",
+    ]
+    assert len(journey.lessons) >= 12
+    assert {lesson.module for lesson in journey.lessons} == {module.slug for module in journey.modules}
+
+
+def test_every_lesson_has_objectives_takeaways_and_a_runnable_example(journey):
+    for lesson in journey.lessons:
+        assert len(lesson.objectives) >= 3, lesson.slug
+        assert len(lesson.takeaways) >= 3, lesson.slug
+        assert lesson.summary and lesson.minutes > 0, lesson.slug
+        languages = {language for language, _ in CODE_BLOCK.findall(lesson.body)}
+        assert languages & {"yaml", "shell"}, f"{lesson.slug} has no YAML or kubectl example"
+
+
+def test_every_yaml_example_parses(journey):
+    for lesson in journey.lessons:
+        for language, code in CODE_BLOCK.findall(lesson.body):
+            if language == "yaml":
+                list(yaml.safe_load_all(code))
+
+
+def test_glossary_has_the_terms_the_journey_needs(curriculum):
+    slugs = {term.slug for term in curriculum.glossary}
+    assert len(slugs) >= 20
+    required = {
+        "deployment", "statefulset", "daemonset", "job", "cronjob", "pod", "node", "persistentvolume",
+        "service", "kubectl", "kubernetes-api", "serviceaccount", "rbac", "namespace", "resourcequota",
+        "limitrange", "helm-chart", "cluster-operator", "kubeconfig", "jsonpath", "label-selector",
+    }  # fmt: skip
+    assert required <= slugs
+
+
+@pytest.mark.parametrize(
+    ("lesson", "facts"),
+    [
+        ("beyond-deployments", ["terminat", "Deployment"]),
+        ("statefulsets", ["-0", "Unknown", "split-brain", "Cassandra", "Elasticsearch", "PersistentVolume", "force"]),
+        ("daemonsets", ["fluent", "every", "service mesh", "control-plane"]),
+        ("jobs", ["completions", "parallelism", "work queue", "Indexed"]),
+        ("cronjobs", ["0 2 * * *", "concurrencyPolicy", "backup", "startingDeadlineSeconds"]),
+        ("declarative-configuration", ["kubectl apply -f", "kubectl create", "version control", "last-applied"]),
+        ("serviceaccounts-and-rbac", ["least privilege", "ServiceAccount", "RoleBinding", "authoriz", "authentic"]),
+        ("namespaces-quotas-requests", ["ResourceQuota", "LimitRange", "500m", "requests", "limits"]),
+        ("monitoring", ["readinessProbe", "livenessProbe", "kubectl top", "/metrics"]),
+        ("kubectl-and-the-api", ["client-go", "-v=", "kubectl run", "kubectl apply"]),
+        ("kubeconfig-and-contexts", ["use-context", "KUBECONFIG", "prod", "dev"]),
+        ("output-formats-and-jsonpath", ["jsonpath", "-o wide", "custom-columns", "nodePort"]),
+        ("helm-charts", ["Jenkins", "PostgreSQL", "values.yaml", "meta.helm.sh/release-name"]),
+        ("whats-next", ["Advanced App Developer", "Foundational Cluster Operator", "kubectl explain"]),
+    ],
+)
+def test_lessons_cover_the_journey_topics(journey, lesson, facts):
+    [found] = [item for item in journey.lessons if item.slug == lesson]
+    text = found.body.lower()
+    for fact in facts:
+        assert fact.lower() in text, f"{lesson} does not mention {fact!r}"
