@@ -31,11 +31,11 @@ def lesson_form_data(lesson, **changes):
 
 @pytest.mark.parametrize("model", [Journey, Module, Lesson, GlossaryTerm])
 def test_admin_lists_and_change_forms_open(admin_client_logged_in, model):
-    info = (model._meta.app_label, model._meta.model_name)
-    assert admin_client_logged_in.get(reverse("admin:%s_%s_changelist" % info)).status_code == 200
+    prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+    assert admin_client_logged_in.get(reverse(f"{prefix}_changelist")).status_code == 200
     obj = model.objects.first()
-    assert admin_client_logged_in.get(reverse("admin:%s_%s_change" % info, args=[obj.pk])).status_code == 200
-    assert admin_client_logged_in.get(reverse("admin:%s_%s_add" % info)).status_code == 200
+    assert admin_client_logged_in.get(reverse(f"{prefix}_change", args=[obj.pk])).status_code == 200
+    assert admin_client_logged_in.get(reverse(f"{prefix}_add")).status_code == 200
 
 
 def test_lesson_change_form_shows_a_rendered_preview_and_a_page_link(admin_client_logged_in):
