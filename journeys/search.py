@@ -48,9 +48,10 @@ def lessons_search_for_user(*, user, query, limit=30):
             "search_text", weight="B", config="english"
         )
         text_query = SearchQuery(" ".join(terms), search_type="plain", config="english")
+        # Match with @@ rather than rank > 0: ts_rank gives tiny positive scores to non-matches.
         lessons = (
-            lessons.annotate(rank=SearchRank(vector, text_query), title_match=title_match)
-            .filter(every_term | Q(rank__gt=0))
+            lessons.annotate(document=vector, rank=SearchRank(vector, text_query), title_match=title_match)
+            .filter(every_term | Q(document=text_query))
             .order_by("-title_match", "-rank", "module__order", "order")
         )
     else:

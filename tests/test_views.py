@@ -200,3 +200,11 @@ def test_home_query_count_does_not_grow(client, db, django_assert_num_queries, l
     build_journey(lessons)
     with django_assert_num_queries(1):
         assert client.get("/").status_code == 200
+
+
+def test_search_on_postgresql_matches_word_forms(client, curriculum):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("word-form matching is PostgreSQL full-text search; SQLite matches substrings only")
+    assert "/jobs/" in search(client, "completing").content.decode()
