@@ -1,9 +1,27 @@
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
+from django.db.models import Count, F, Max, Q
+from django.http import HttpResponse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from .forms import LessonAdminForm
-from .models import ContentSource, GlossaryTerm, Journey, Lesson, Module
+from . import reports
+from .forms import ChoiceInlineFormSet, LessonAdminForm, QuestionAdminForm
+from .models import (
+    Certificate,
+    Choice,
+    ContentSource,
+    GlossaryTerm,
+    Journey,
+    Lesson,
+    LessonProgress,
+    Module,
+    Question,
+    Quiz,
+    QuizAttempt,
+)
 
 
 def _rerender(lessons):
@@ -120,3 +138,194 @@ class ContentSourceAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+# --- Quizzes ---
+
+
+class ChoiceInline(admin.TabularInline):
+    model = Choice
+    formset = ChoiceInlineFormSet
+    extra = 2
+    fields = ["order", "text", "is_correct", "feedback"]
+
+
+class QuestionInline(admin.TabularInline):
+    model = Question
+    extra = 0
+    fields = ["order", "kind", "prompt"]
+    show_change_link = True
+
+
+@admin.register(Quiz)
+class QuizAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "is_final", "pass_mark", "reveal", "question_count", "attempt_count", "pass_rate"]
+    list_filter = ["journey", "is_final"]
+    list_select_related = ["lesson", "journey"]
+    raw_id_fields = ["lesson"]
+    inlines = [QuestionInline]
+
+    def get_queryset(self, request):
+        return reports.with_quiz_statistics(super().get_queryset(request))
+
+    @admin.display(description="Questions", ordering="question_count")
+    def question_count(self, quiz):
+        return quiz.question_count
+
+    @admin.display(description="Attempts", ordering="attempt_count")
+    def attempt_count(self, quiz):
+        return quiz.attempt_count
+
+    @admin.display(description="Pass rate")
+    def pass_rate(self, quiz):
+        return f"{100 * quiz.pass_count / quiz.attempt_count:.0f}%" if quiz.attempt_count else "–"
+
+
+@admin.register(Question)
+class QuestionAdmin(admin.ModelAdmin):
+    """Doubles as the question statistics report: weakest questions first."""
+
+    form = QuestionAdminForm
+    list_display = ["short_prompt", "quiz", "kind", "answered", "correct_rate", "most_chosen_wrong"]
+    list_filter = ["quiz__journey", "kind", "quiz__is_final", "quiz"]
+    list_select_related = ["quiz__lesson", "quiz__journey"]
+    search_fields = ["prompt"]
+    inlines = [ChoiceInline]
+    fields = [
+        "quiz",
+        "order",
+        "kind",
+        "prompt",
+        "explanation",
+        "partial_credit",
+        "accepted_answers",
+        "answer_pattern",
+        "wrong_feedback",
+    ]
+
+    def get_queryset(self, request):
+        return reports.with_question_statistics(super().get_queryset(request))
+
+    def get_ordering(self, request):
+        return [F("percent_correct").asc(nulls_last=True), "quiz", "order"]
+
+    @admin.display(description="Question")
+    def short_prompt(self, question):
+        return str(question)
+
+    @admin.display(description="Answered", ordering="answered")
+    def answered(self, question):
+        return question.answered
+
+    @admin.display(description="Correct", ordering="percent_correct")
+    def correct_rate(self, question):
+        return "–" if question.percent_correct is None else f"{question.percent_correct:.0f}%"
+
+    @admin.display(description="Most chosen wrong answer")
+    def most_chosen_wrong(self, question):
+        return question.most_chosen_wrong or "–"
+
+
+# --- Learners ---
+
+
+@admin.register(LessonProgress)
+class LessonProgressAdmin(admin.ModelAdmin):
+    list_display = ["learner", "lesson", "completed_at", "completed_via", "last_viewed_at"]
+    list_filter = ["completed_via", "lesson__journey", "lesson"]
+    list_select_related = ["user", "lesson"]
+    search_fields = ["user__username", "user__email", "lesson__title"]
+    readonly_fields = ["user", "anon_key", "lesson", "completed_at", "completed_via", "last_viewed_at"]
+
+    @admin.display(description="Learner", ordering="user__username")
+    def learner(self, row):
+        return row.user or "anonymous visitor"
+
+
+@admin.register(QuizAttempt)
+class QuizAttemptAdmin(admin.ModelAdmin):
+    list_display = ["learner", "quiz", "score", "passed", "submitted_at"]
+    list_filter = ["passed", "quiz__journey", "quiz__is_final"]
+    list_select_related = ["user", "quiz__lesson", "quiz__journey"]
+    search_fields = ["user__username", "user__email"]
+    readonly_fields = [field.name for field in QuizAttempt._meta.fields]
+
+    @admin.display(description="Learner", ordering="user__username")
+    def learner(self, attempt):
+        return attempt.user or "anonymous visitor"
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Certificate)
+class CertificateAdmin(admin.ModelAdmin):
+    list_display = ["learner_name", "user", "journey", "issued_at", "code"]
+    list_select_related = ["user", "journey"]
+    search_fields = ["learner_name", "user__username", "code"]
+    readonly_fields = ["code", "issued_at"]
+
+
+class LessonProgressInline(admin.TabularInline):
+    model = LessonProgress
+    fields = ["lesson", "completed_at", "completed_via", "last_viewed_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "Lesson progress"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class LearnerUserAdmin(UserAdmin):
+    list_display = [*UserAdmin.list_display, "lessons_completed", "last_activity"]
+    inlines = [LessonProgressInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                completed=Count("lessonprogress", filter=Q(lessonprogress__completed_at__isnull=False)),
+                last_seen=Max("lessonprogress__last_viewed_at"),
+            )
+        )
+
+    @admin.display(description="Lessons completed", ordering="completed")
+    def lessons_completed(self, user):
+        return user.completed
+
+    @admin.display(description="Last lesson viewed", ordering="last_seen")
+    def last_activity(self, user):
+        return user.last_seen
+
+
+admin.site.unregister(Group)
+
+
+@admin.action(description="Download the progress report of the selected cohorts (CSV)")
+def download_cohort_report(modeladmin, request, queryset):
+    response = HttpResponse(reports.cohort_progress_csv(list(queryset)), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="cohort-progress.csv"'
+    return response
+
+
+@admin.register(Group)
+class CohortAdmin(GroupAdmin):
+    """Groups are the cohorts a team runs learners in."""
+
+    list_display = ["name", "member_count"]
+    actions = [download_cohort_report]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(members=Count("user"))
+
+    @admin.display(description="Learners", ordering="members")
+    def member_count(self, group):
+        return group.members

@@ -19,6 +19,7 @@ from pathlib import Path
 import yaml
 
 from .markdown import GlossaryEntry, find_references, normalize_source, render_markdown
+from .quiz_files import FINAL_ASSESSMENT_FILE, QUIZ_SUFFIX, read_quiz
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 HEADING_ID = re.compile(r'<h[1-6][^>]* id="([^"]+)"')
@@ -75,6 +76,7 @@ class LessonFile:
     body_line: int = 1
     # Front-matter key → line in the file, so cross-file problems point at the right line.
     key_lines: dict = field(default_factory=dict)
+    quiz: object = None
     body_html: str = ""
     toc: list = field(default_factory=list)
     text: str = ""
@@ -91,6 +93,7 @@ class JourneyFile:
     published: bool
     modules: list
     lessons: list
+    final_assessment: object = None
 
 
 @dataclass
@@ -137,7 +140,7 @@ def _construct_line_map(loader, node):
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_line_map)
 
 
-class _Reader:
+class YamlFileReader:
     """Collects errors for one file while its parts are parsed."""
 
     def __init__(self, path, display_path, errors, line_offset=0):
@@ -288,7 +291,7 @@ def _read_glossary(path, errors):
     text = _read_text(path, errors)
     if text is None:
         return []
-    reader = _Reader(path, _display(path), errors)
+    reader = YamlFileReader(path, _display(path), errors)
     data = reader.parse_yaml(text)
     if data is None:
         return []
@@ -313,7 +316,7 @@ def _read_journey(directory, content_dir, errors):
     text = _read_text(path, errors)
     if text is None:
         return None
-    reader = _Reader(path, _display(path), errors)
+    reader = YamlFileReader(path, _display(path), errors)
     data = reader.parse_yaml(text)
     if data is None:
         return None
@@ -349,7 +352,7 @@ def _read_lesson(path, content_dir, errors):
     except ValueError as exc:
         errors.append(ContentError(display, 1, str(exc)))
         return None
-    reader = _Reader(path, display, errors, line_offset=1)
+    reader = YamlFileReader(path, display, errors, line_offset=1)
     data = reader.parse_yaml(front) if front.strip() else None
     if data is None:
         if not front.strip():
@@ -364,7 +367,24 @@ def _read_lesson(path, content_dir, errors):
         errors.append(ContentError(display, body_line, "the lesson has no text after its front matter"))
     source = path.relative_to(content_dir).as_posix()
     key_lines = {key: data.line_of(key) + 1 for key in LESSON_SCHEMA}
-    return LessonFile(source=source, body=body, display=display, body_line=body_line, key_lines=key_lines, **values)
+    quiz_path = path.with_name(path.stem + QUIZ_SUFFIX)
+    quiz = _read_quiz_file(quiz_path, content_dir, errors, final=False) if quiz_path.exists() else None
+    return LessonFile(
+        source=source, body=body, display=display, body_line=body_line, key_lines=key_lines, quiz=quiz, **values
+    )
+
+
+def _read_quiz_file(path, content_dir, errors, *, final):
+    text = _read_text(path, errors)
+    if text is None:
+        return None
+    reader = YamlFileReader(path, _display(path), errors)
+    data = reader.parse_yaml(text)
+    if data is None:
+        if not text.strip():
+            reader.error(1, "the quiz file is empty")
+        return None
+    return read_quiz(reader, data, path.relative_to(content_dir).as_posix(), final=final)
 
 
 def _check_journey_lessons(journey, glossary_slugs, errors, *, every_lesson_read):
@@ -476,6 +496,14 @@ def read_curriculum(content_dir):
         journey_sources[journey.slug] = journey.source
         journey.lessons = [lesson for path in lesson_paths if (lesson := _read_lesson(path, content_dir, errors))]
         every_lesson_read = len(journey.lessons) == len(lesson_paths)
+        lesson_stems = {path.stem for path in lesson_paths}
+        for quiz_path in sorted(directory.glob(f"*{QUIZ_SUFFIX}")):
+            if quiz_path.name.removesuffix(QUIZ_SUFFIX) not in lesson_stems:
+                message = f"no lesson {quiz_path.name.removesuffix(QUIZ_SUFFIX)}.md sits beside this quiz file"
+                errors.append(ContentError(_display(quiz_path), 1, message))
+        final_path = directory / FINAL_ASSESSMENT_FILE
+        if final_path.exists():
+            journey.final_assessment = _read_quiz_file(final_path, content_dir, errors, final=True)
         _check_journey_lessons(journey, glossary_entries, errors, every_lesson_read=every_lesson_read)
         journeys.append(journey)
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import yaml
 from django.db import transaction
 
-from .models import ContentSource, GlossaryTerm, Journey, Lesson, Module
+from .models import Choice, ContentSource, GlossaryTerm, Journey, Lesson, Module, Question, Quiz
+from .quiz_files import quiz_to_file_data
 
 
 @dataclass
@@ -127,6 +128,19 @@ def _load_journey(report, journey_file, changed, glossary, *, rerender):
         values.update(body_html=draft.body_html, toc=draft.toc, search_text=draft.search_text)
         _upsert(report, Lesson, lookup, values, render=False)
 
+    for lesson_file in journey_file.lessons:
+        quiz_file = lesson_file.quiz
+        if quiz_file is None:
+            continue
+        lesson = Lesson.objects.get(journey=journey, slug=lesson_file.slug)
+        if changed(quiz_file.source) or not Quiz.objects.filter(lesson=lesson).exists():
+            _load_quiz(report, quiz_file, {"lesson": lesson}, {"journey": journey})
+    final_file = journey_file.final_assessment
+    if final_file is not None:
+        lookup = {"journey": journey, "is_final": True}
+        if changed(final_file.source) or not Quiz.objects.filter(**lookup).exists():
+            _load_quiz(report, final_file, lookup, {})
+
     if rerender:
         # A changed definition lives inside the stored HTML of every lesson that shows it.
         for lesson in journey.lessons.select_related("journey"):
@@ -139,6 +153,47 @@ def _load_journey(report, journey_file, changed, glossary, *, rerender):
     report.database_only_lessons += [
         f"{journey.slug}/{slug}" for slug in journey.lessons.exclude(slug__in=file_slugs).values_list("slug", flat=True)
     ]
+
+
+def _load_quiz(report, quiz_file, lookup, extra):
+    """Update a quiz in place, question by question, so learners' answers to unchanged questions stay linked."""
+    quiz = _upsert(
+        report,
+        Quiz,
+        lookup,
+        {
+            **extra,
+            "title": quiz_file.title,
+            "pass_mark": quiz_file.pass_mark,
+            "reveal": quiz_file.reveal,
+            "reveal_after_attempts": quiz_file.reveal_after_attempts,
+            "draw": quiz_file.draw,
+        },
+    )
+    for position, question_file in enumerate(quiz_file.questions, start=1):
+        question = _upsert(
+            report,
+            Question,
+            {"quiz": quiz, "order": position},
+            {
+                "kind": question_file.kind,
+                "prompt": question_file.prompt,
+                "explanation": question_file.explanation,
+                "partial_credit": question_file.partial_credit,
+                "accepted_answers": question_file.accepted_answers,
+                "answer_pattern": question_file.answer_pattern,
+                "wrong_feedback": question_file.wrong_feedback,
+            },
+        )
+        for choice_file in question_file.choices:
+            _upsert(
+                report,
+                Choice,
+                {"question": question, "order": choice_file.order},
+                {"text": choice_file.text, "is_correct": choice_file.is_correct, "feedback": choice_file.feedback},
+            )
+        question.choices.filter(order__gt=len(question_file.choices)).delete()
+    quiz.questions.filter(order__gt=len(quiz_file.questions)).delete()
 
 
 # --- Export ---
@@ -212,5 +267,17 @@ def export_curriculum(directory):
                 if not lesson.is_published:
                     front["published"] = False
                 text = f"---\n{_dump(front)}---\n{lesson.body}\n"
-                write(directory / journey.slug / f"{number:02d}-{lesson.slug}.md", text)
+                stem = f"{number:02d}-{lesson.slug}"
+                write(directory / journey.slug / f"{stem}.md", text)
+                quiz = Quiz.objects.filter(lesson=lesson).first()
+                if quiz is not None:
+                    write(directory / journey.slug / f"{stem}.quiz.yaml", _dump(_quiz_data(quiz)))
+        final = Quiz.objects.filter(journey=journey, is_final=True).first()
+        if final is not None:
+            write(directory / journey.slug / "final-assessment.yaml", _dump(_quiz_data(final)))
     return written
+
+
+def _quiz_data(quiz):
+    questions = quiz.questions.order_by("order", "id").prefetch_related("choices")
+    return quiz_to_file_data(quiz, questions)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import account_views, learner_views, quiz_views, views
 
 app_name = "journeys"
 
@@ -9,5 +9,16 @@ urlpatterns = [
     path("glossary/", views.glossary, name="glossary"),
     path("search/", views.search, name="search"),
     path("journeys/<slug:journey_slug>/", views.journey_detail, name="journey"),
+    path("journeys/<slug:journey_slug>/assessment/", quiz_views.assessment, name="assessment"),
+    path("journeys/<slug:journey_slug>/certificate/", learner_views.certificate, name="certificate"),
     path("journeys/<slug:journey_slug>/<slug:lesson_slug>/", views.lesson_detail, name="lesson"),
+    path("lessons/<int:lesson_id>/complete/", learner_views.lesson_complete, name="lesson_complete"),
+    path("quizzes/<int:quiz_id>/", quiz_views.quiz_page, name="quiz"),
+    path("quizzes/<int:quiz_id>/submit/", quiz_views.quiz_submit, name="quiz_submit"),
+    path("attempts/<int:attempt_id>/", quiz_views.attempt_detail, name="attempt"),
+    path("dashboard/", learner_views.dashboard, name="dashboard"),
+    path("certificates/<str:code>/", learner_views.certificate_verify, name="certificate_verify"),
+    path("account/signup/", account_views.signup, name="signup"),
+    path("account/data.json", account_views.data_export, name="data_export"),
+    path("account/delete/", account_views.account_delete, name="account_delete"),
 ]

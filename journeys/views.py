@@ -6,7 +6,9 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from . import selectors
+from . import selectors, services
+from .learners import learner_for
+from .quiz_views import quiz_panel_context
 from .search import MAX_QUERY_LENGTH, lessons_search_for_user
 
 
@@ -20,7 +22,16 @@ def home(request):
 def journey_detail(request, journey_slug):
     journey = selectors.journey_for_user(user=request.user, journey_slug=journey_slug)
     outline = selectors.journey_outline_for_user(user=request.user, journey=journey)
-    return render(request, "journeys/journey_detail.html", {"journey": journey, "outline": outline})
+    completed = selectors.completed_lesson_ids(learner=learner_for(request), journey=journey)
+    progress, module_progress = selectors.outline_progress(outline, completed)
+    context = {
+        "journey": journey,
+        "outline": outline,
+        "completed": completed,
+        "progress": progress,
+        "module_progress": module_progress,
+    }
+    return render(request, "journeys/journey_detail.html", context)
 
 
 @require_GET
@@ -28,6 +39,10 @@ def lesson_detail(request, journey_slug, lesson_slug):
     lesson = selectors.lesson_for_user(user=request.user, journey_slug=journey_slug, lesson_slug=lesson_slug)
     outline = selectors.journey_outline_for_user(user=request.user, journey=lesson.journey)
     previous, following = selectors.lesson_neighbours(outline, lesson.slug)
+    learner = learner_for(request)
+    services.lesson_viewed(learner=learner, lesson_id=lesson.pk)
+    completed = selectors.completed_lesson_ids(learner=learner, journey=lesson.journey)
+    progress, module_progress = selectors.outline_progress(outline, completed)
     context = {
         "lesson": lesson,
         "journey": lesson.journey,
@@ -35,7 +50,13 @@ def lesson_detail(request, journey_slug, lesson_slug):
         "outline": outline,
         "previous": previous,
         "next": following,
+        "is_complete": lesson.pk in completed,
+        "progress": progress,
+        "module_progress": module_progress.get(lesson.module.slug),
     }
+    quiz = selectors.quiz_with_questions({"lesson": lesson})
+    if quiz is not None:
+        context.update(quiz_panel_context(request, quiz))
     return render(request, "journeys/lesson_detail.html", context)
 
 

@@ -11,5 +11,6 @@ urlpatterns = [
     path("healthz", journey_views.healthz, name="healthz"),
     path("readyz", journey_views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    path("account/", include("django.contrib.auth.urls")),
     path("", include("journeys.urls")),
 ]

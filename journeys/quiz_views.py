@@ -1,0 +1,81 @@
+"""Quiz pages: take a quiz, submit it (htmx or a plain form post), review an attempt."""
+
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from . import selectors, services
+from .forms import QuizSubmissionError
+from .learners import learner_for
+
+QUIZ_TEMPLATE = "journeys/quiz.html"
+
+
+def _quiz_or_404(request, quiz_filter):
+    quiz = selectors.quiz_with_questions(quiz_filter)
+    if quiz is None or not selectors.quiz_visible_to(quiz, request.user):
+        raise Http404("This quiz is not available.")
+    return quiz
+
+
+def quiz_panel_context(request, quiz, *, error=None, submitted=None):
+    """Everything the quiz panel needs to show the learner's open form (with their answers on an error)."""
+    learner = learner_for(request)
+    open_form = services.quiz_form_open(session=request.session, quiz=quiz)
+    state = selectors.quiz_state(learner=learner, quiz=quiz, open_form=open_form)
+    if submitted is not None:
+        selectors.attach_submitted_answers(state.questions, submitted)
+    return {"quiz": quiz, "state": state, "error": error}
+
+
+@require_GET
+def quiz_page(request, quiz_id):
+    quiz = _quiz_or_404(request, {"pk": quiz_id})
+    if quiz.lesson_id and not request.htmx:
+        return redirect(quiz.get_absolute_url())
+    template = f"{QUIZ_TEMPLATE}#panel" if request.htmx else QUIZ_TEMPLATE
+    return render(request, template, quiz_panel_context(request, quiz))
+
+
+@require_GET
+def assessment(request, journey_slug):
+    journey = selectors.journey_for_user(user=request.user, journey_slug=journey_slug)
+    quiz = _quiz_or_404(request, {"journey": journey, "is_final": True})
+    return render(request, QUIZ_TEMPLATE, quiz_panel_context(request, quiz))
+
+
+@require_POST
+def quiz_submit(request, quiz_id):
+    quiz = _quiz_or_404(request, {"pk": quiz_id})
+    learner = learner_for(request, create=True)
+    try:
+        attempt, _ = services.quiz_submit(
+            learner=learner, session=request.session, quiz=quiz, token=request.POST.get("token", ""), data=request.POST
+        )
+    except QuizSubmissionError as error:
+        context = quiz_panel_context(request, quiz, error=error, submitted=request.POST)
+        template = f"{QUIZ_TEMPLATE}#panel" if request.htmx else QUIZ_TEMPLATE
+        return render(request, template, context, status=error.status)
+    if not request.htmx:
+        return redirect(attempt.get_absolute_url())
+    return render(request, f"{QUIZ_TEMPLATE}#panel", attempt_context(request, attempt, learner))
+
+
+def attempt_context(request, attempt, learner):
+    attempts, summary = selectors.learner_attempts(learner=learner, quiz=attempt.quiz)
+    return {
+        "quiz": attempt.quiz,
+        "attempt": attempt,
+        "review": selectors.attempt_review(attempt),
+        "revealed": selectors.answers_revealed(
+            attempt.quiz, attempt_count=summary["count"], passed=summary["passed"] > 0
+        ),
+        "history": attempts,
+    }
+
+
+@require_GET
+def attempt_detail(request, attempt_id):
+    learner = learner_for(request)
+    attempt = selectors.attempt_for_learner(learner=learner, attempt_id=attempt_id)
+    return render(request, QUIZ_TEMPLATE, attempt_context(request, attempt, learner))

@@ -1,0 +1,212 @@
+"""Writes: everything a learner's action changes goes through one of these functions."""
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .forms import QuizSubmissionError, parse_quiz_answers
+from .grading import ChoiceSpec, QuestionSpec, grade_quiz
+from .models import Certificate, LessonProgress, QuestionResponse, QuizAttempt
+from .selectors import quiz_questions_for_seed
+
+OPEN_FORMS_SESSION_KEY = "open_quiz_forms"
+
+
+# --- Quiz forms and attempts ---
+
+
+@dataclass(frozen=True)
+class OpenQuizForm:
+    """The quiz form a learner has in front of them: its token makes a second submit harmless."""
+
+    token: str
+    seed: int
+    issued_at: datetime
+
+
+def quiz_form_open(*, session, quiz, renew=False):
+    """The learner's open form for ``quiz`` (kept in the session so a reload shows the same order)."""
+    forms = session.get(OPEN_FORMS_SESSION_KEY, {})
+    entry = forms.get(str(quiz.pk))
+    if entry is None or renew:
+        entry = {
+            "token": str(uuid.uuid4()),
+            "seed": secrets.randbelow(2**31),
+            "issued_at": timezone.now().isoformat(),
+        }
+        forms[str(quiz.pk)] = entry
+        session[OPEN_FORMS_SESSION_KEY] = forms
+    return OpenQuizForm(entry["token"], entry["seed"], datetime.fromisoformat(entry["issued_at"]))
+
+
+def question_spec(question):
+    choices = tuple(
+        ChoiceSpec(choice.id, choice.text, choice.is_correct, choice.feedback, choice.order)
+        for choice in question.choices.all()
+    )
+    return QuestionSpec(
+        id=question.id,
+        kind=question.kind,
+        choices=choices,
+        partial_credit=question.partial_credit,
+        accepted_answers=tuple(question.accepted_answers),
+        answer_pattern=question.answer_pattern,
+        wrong_feedback=question.wrong_feedback,
+    )
+
+
+def quiz_submit(*, learner, session, quiz, token, data):
+    """Grade a submitted quiz form and record one attempt. Return (attempt, created).
+
+    A second submit of the same form (double click, two tabs, a retry) returns the first attempt
+    instead of recording another; the unique token makes that hold even for concurrent requests.
+    """
+    existing = QuizAttempt.objects.filter(submission_token=_uuid(token)).first()
+    if existing is not None:
+        if not learner.owns(existing):
+            raise QuizSubmissionError("This quiz form belongs to someone else. Reload the page.", status=403)
+        return existing, False
+
+    open_form = quiz_form_open(session=session, quiz=quiz)
+    if token != open_form.token:
+        raise QuizSubmissionError("This quiz form is out of date. Reload the page and answer again.", status=409)
+
+    questions = quiz_questions_for_seed(quiz, open_form.seed)
+    specs = [question_spec(question) for question in questions]
+    answers = parse_quiz_answers(data, specs)
+    outcomes, score, passed = grade_quiz(specs, answers, pass_mark=quiz.pass_mark)
+
+    try:
+        with transaction.atomic():
+            attempt = QuizAttempt.objects.create(
+                **learner.owner_fields(),
+                quiz=quiz,
+                submission_token=open_form.token,
+                seed=open_form.seed,
+                question_ids=[spec.id for spec in specs],
+                answers={str(key): value for key, value in answers.items()},
+                results=[outcome.as_dict() for outcome in outcomes],
+                score=score,
+                passed=passed,
+                started_at=open_form.issued_at,
+            )
+            for spec, outcome in zip(specs, outcomes, strict=True):
+                response = QuestionResponse.objects.create(
+                    attempt=attempt,
+                    question_id=spec.id,
+                    score=outcome.score,
+                    is_correct=outcome.correct,
+                    text_answer=answers[spec.id] if isinstance(answers[spec.id], str) else "",
+                )
+                chosen = answers[spec.id]
+                if spec.kind in ("single", "true_false"):
+                    response.chosen_choices.set([chosen])
+                elif spec.kind == "multiple":
+                    response.chosen_choices.set(chosen)
+            if passed and quiz.lesson_id:
+                lesson_complete(learner=learner, lesson_id=quiz.lesson_id, via=LessonProgress.Via.QUIZ)
+    except IntegrityError:
+        # The same form was submitted concurrently and the other request recorded it first.
+        attempt = QuizAttempt.objects.filter(submission_token=open_form.token).first()
+        if attempt is None:
+            raise
+        return attempt, False
+
+    quiz_form_open(session=session, quiz=quiz, renew=True)
+    return attempt, True
+
+
+def _uuid(token):
+    try:
+        return uuid.UUID(str(token))
+    except ValueError:
+        raise QuizSubmissionError("This quiz form is damaged. Reload the page and answer again.") from None
+
+
+# --- Lesson progress ---
+
+
+def _progress_row(learner, lesson_id):
+    lookup = {"lesson_id": lesson_id, **learner.owner_fields()}
+    try:
+        with transaction.atomic():
+            progress, _ = LessonProgress.objects.get_or_create(**lookup)
+    except IntegrityError:
+        progress = LessonProgress.objects.get(**lookup)
+    return progress
+
+
+def lesson_viewed(*, learner, lesson_id):
+    """Remember the last lesson opened, for "continue where you left off"."""
+    if not learner.is_known:
+        return
+    updated = LessonProgress.objects.filter(lesson_id=lesson_id, **learner.owner_fields()).update(
+        last_viewed_at=timezone.now()
+    )
+    if not updated:
+        progress = _progress_row(learner, lesson_id)
+        LessonProgress.objects.filter(pk=progress.pk).update(last_viewed_at=timezone.now())
+
+
+def lesson_complete(*, learner, lesson_id, via=LessonProgress.Via.MANUAL):
+    """Mark a lesson complete; the first completion (and how it happened) is kept."""
+    progress = _progress_row(learner, lesson_id)
+    if progress.completed_at is None:
+        LessonProgress.objects.filter(pk=progress.pk, completed_at__isnull=True).update(
+            completed_at=timezone.now(), completed_via=via
+        )
+        progress.refresh_from_db()
+    return progress
+
+
+def lesson_uncomplete(*, learner, lesson_id):
+    LessonProgress.objects.filter(lesson_id=lesson_id, **learner.owner_fields()).update(
+        completed_at=None, completed_via=""
+    )
+
+
+# --- Accounts ---
+
+
+@transaction.atomic
+def progress_merge(*, user, anon_key):
+    """Move an anonymous visitor's progress and attempts to ``user``; keep the earliest completion."""
+    if not anon_key:
+        return 0
+    moved = QuizAttempt.objects.filter(user__isnull=True, anon_key=anon_key).update(user=user, anon_key="")
+    anonymous_rows = LessonProgress.objects.filter(user__isnull=True, anon_key=anon_key)
+    own = {row.lesson_id: row for row in LessonProgress.objects.filter(user=user).select_for_update()}
+    for row in anonymous_rows:
+        mine = own.get(row.lesson_id)
+        if mine is None:
+            row.user, row.anon_key = user, ""
+            row.save(update_fields=["user", "anon_key"])
+            moved += 1
+            continue
+        if row.completed_at and (mine.completed_at is None or row.completed_at < mine.completed_at):
+            mine.completed_at, mine.completed_via = row.completed_at, row.completed_via
+        if row.last_viewed_at and (mine.last_viewed_at is None or row.last_viewed_at > mine.last_viewed_at):
+            mine.last_viewed_at = row.last_viewed_at
+        mine.save(update_fields=["completed_at", "completed_via", "last_viewed_at"])
+        row.delete()
+        moved += 1
+    return moved
+
+
+def certificate_issue(*, user, journey, requirements):
+    """Issue (once) the journey's certificate when ``requirements`` (from selectors) are all met."""
+    if not requirements.complete:
+        return None
+    existing = Certificate.objects.filter(user=user, journey=journey).first()
+    if existing:
+        return existing
+    name = user.get_full_name() or user.username
+    try:
+        with transaction.atomic():
+            return Certificate.objects.create(user=user, journey=journey, code=secrets.token_hex(10), learner_name=name)
+    except IntegrityError:
+        return Certificate.objects.get(user=user, journey=journey)

@@ -1,0 +1,37 @@
+import re
+
+from django import template
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
+register = template.Library()
+
+INLINE_CODE = re.compile(r"`([^`]+)`")
+
+
+@register.filter
+def inline_code(text):
+    """Plain text with `backticks` shown as code: choices and steps are written that way by authors."""
+    return mark_safe(INLINE_CODE.sub(r"<code>\1</code>", escape(text)))  # noqa: S308 - escaped first
+
+
+@register.filter
+def percent(fraction):
+    return f"{round(float(fraction) * 100)}%"
+
+
+@register.filter
+def duration(delta):
+    """A learner-friendly length of time: "45 s", "3 min", "1 h 5 min"."""
+    seconds = max(int(delta.total_seconds()), 0)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60} min"
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if mapping else None
