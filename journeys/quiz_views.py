@@ -25,7 +25,7 @@ def quiz_panel_context(request, quiz, *, error=None, submitted=None):
     state = selectors.quiz_state(learner=learner, quiz=quiz, open_form=open_form)
     if submitted is not None:
         selectors.attach_submitted_answers(state.questions, submitted)
-    return {"quiz": quiz, "state": state, "error": error}
+    return {"quiz": quiz, "state": state, "error": error, "history": state.attempts}
 
 
 @require_GET

@@ -85,3 +85,26 @@ def test_lessons_cover_the_journey_topics(journey, lesson, facts):
     text = found.body.lower()
     for fact in facts:
         assert fact.lower() in text, f"{lesson} does not mention {fact!r}"
+
+
+def test_every_lesson_has_a_quiz_and_the_journey_a_final_assessment(journey):
+    for lesson in journey.lessons:
+        assert lesson.quiz is not None, f"{lesson.slug} has no quiz"
+        assert len(lesson.quiz.questions) >= 4, lesson.slug
+    final = journey.final_assessment
+    assert final is not None and len(final.questions) >= 30 and final.draw >= 15
+    total = sum(len(lesson.quiz.questions) for lesson in journey.lessons) + len(final.questions)
+    assert total >= 60
+
+
+def test_every_question_explains_itself_and_every_wrong_choice_says_why(journey):
+    quizzes = [lesson.quiz for lesson in journey.lessons] + [journey.final_assessment]
+    kinds = set()
+    for quiz in quizzes:
+        for question in quiz.questions:
+            kinds.add(question.kind)
+            assert question.explanation.strip(), question.prompt
+            for choice in question.choices:
+                if not choice.is_correct:
+                    assert choice.feedback.strip(), f"{question.prompt}: {choice.text}"
+    assert kinds == {"single", "multiple", "true_false", "short", "kubectl", "ordering"}

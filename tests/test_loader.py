@@ -4,11 +4,12 @@ import io
 from pathlib import Path
 
 import pytest
+import yaml
 from django.core.management import CommandError, call_command
 
 from journeys.content_files import CurriculumError, read_curriculum
 from journeys.loader import export_curriculum, load_curriculum
-from journeys.models import ContentSource, GlossaryTerm, Journey, Lesson, Module
+from journeys.models import Choice, ContentSource, GlossaryTerm, Journey, Lesson, Module, Question, Quiz
 
 LESSON_DIR = "intermediate-app-developer"
 
@@ -45,6 +46,38 @@ def snapshot():
             )
         ),
         "glossary": list(GlossaryTerm.objects.order_by("slug").values_list("slug", "term", "definition")),
+        "quizzes": list(
+            Quiz.objects.order_by("journey__slug", "lesson__slug", "is_final").values_list(
+                "journey__slug",
+                "lesson__slug",
+                "is_final",
+                "title",
+                "pass_mark",
+                "reveal",
+                "reveal_after_attempts",
+                "draw",
+            )
+        ),
+        "questions": list(
+            Question.objects.order_by("quiz__lesson__slug", "quiz__is_final", "order").values_list(
+                "quiz__lesson__slug",
+                "quiz__is_final",
+                "order",
+                "kind",
+                "prompt",
+                "prompt_html",
+                "explanation",
+                "partial_credit",
+                "accepted_answers",
+                "answer_pattern",
+                "wrong_feedback",
+            )
+        ),
+        "choices": list(
+            Choice.objects.order_by(
+                "question__quiz__lesson__slug", "question__quiz__is_final", "question__order", "order"
+            ).values_list("question__quiz__lesson__slug", "question__order", "order", "text", "is_correct", "feedback")
+        ),
     }
 
 
@@ -268,6 +301,88 @@ def test_missing_content_directory_is_reported(tmp_path):
     assert "does not exist" in error
 
 
+# --- Quiz files ---
+
+
+def quiz_file(content, name="04-jobs.quiz.yaml"):
+    return Path(content) / LESSON_DIR / name
+
+
+def test_quiz_question_without_a_correct_choice_is_reported(content_copy):
+    path = quiz_file(content_copy)
+    text = path.read_text()
+    path.write_text(text.replace("correct: true", "correct: false"))
+    errors = errors_for(content_copy)
+    assert any("04-jobs.quiz.yaml:" in error and "has no correct choice" in error for error in errors)
+
+
+def test_kubectl_question_without_accepted_command_is_reported(content_copy):
+    path = quiz_file(content_copy)
+    path.write_text(
+        "questions:\n"
+        "  - kind: kubectl\n"
+        "    prompt: List the Pods.\n"
+        "    explanation: Use get.\n"
+        "    answers: []\n"
+        "  - kind: kubectl\n"
+        "    prompt: List the Pods.\n"
+        "    explanation: Use get.\n"
+        '    answers: ["ls -la"]\n'
+    )
+    errors = errors_for(content_copy)
+    assert any(
+        error.endswith("needs at least one accepted command in 'answers'") and ":5:" in error for error in errors
+    )
+    assert any("'ls -la' cannot be read" in error and ":9:" in error for error in errors)
+
+
+@pytest.mark.parametrize("mark", [101, -5])
+def test_pass_mark_outside_0_to_100_is_reported(content_copy, mark):
+    path = quiz_file(content_copy)
+    path.write_text(f"pass_mark: {mark}\n" + path.read_text())
+    [error] = errors_for(content_copy)
+    assert "04-jobs.quiz.yaml:1: " in error and "'pass_mark'" in error
+
+
+def test_wrong_choice_without_feedback_and_unknown_kind_are_reported(content_copy):
+    path = quiz_file(content_copy)
+    path.write_text(
+        "questions:\n"
+        "  - kind: single\n"
+        "    prompt: Pick.\n"
+        "    explanation: Because.\n"
+        "    choices:\n"
+        "      - text: Right\n"
+        "        correct: true\n"
+        "      - text: Wrong\n"
+        "  - kind: essay\n"
+        "    prompt: Write.\n"
+        "    explanation: No.\n"
+    )
+    errors = errors_for(content_copy)
+    assert any(":8: every wrong choice needs 'feedback'" in error for error in errors)
+    assert any(":9: 'kind' must be one of" in error for error in errors)
+
+
+def test_quiz_file_without_its_lesson_is_reported(content_copy):
+    quiz_file(content_copy).rename(quiz_file(content_copy, "99-missing.quiz.yaml"))
+    [error] = errors_for(content_copy)
+    assert "99-missing.quiz.yaml:1: no lesson 99-missing.md" in error
+
+
+@pytest.mark.django_db
+def test_editing_a_quiz_file_updates_questions_in_place(content_copy):
+    load(content_copy)
+    question = Question.objects.get(quiz__lesson__slug="jobs", order=1)
+    path = quiz_file(content_copy)
+    data = yaml.safe_load(path.read_text())
+    data["questions"][0]["prompt"] = "(revised) " + data["questions"][0]["prompt"]
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    load(content_copy)
+    revised = Question.objects.get(quiz__lesson__slug="jobs", order=1)
+    assert revised.pk == question.pk and revised.prompt.startswith("(revised)")
+
+
 # --- Export ---
 
 
@@ -281,6 +396,7 @@ def test_load_export_load_round_trips_exactly(content_copy, tmp_path):
         model.objects.all().delete()
     load(exported)
     assert snapshot() == original
+    assert len(original["questions"]) >= 60
 
 
 @pytest.mark.django_db

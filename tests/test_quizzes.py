@@ -1,0 +1,225 @@
+"""Taking quizzes through the site: htmx and plain posts, shuffling, reveal rules, tampering, double submits."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from journeys.models import LessonProgress, QuestionResponse, Quiz, QuizAttempt
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+TOKEN = re.compile(r'name="token" value="([0-9a-f-]+)"')
+
+
+@pytest.fixture
+def quiz_setup():
+    return factories.quiz_with_every_kind()
+
+
+def open_quiz(client, quiz):
+    page = client.get(quiz.lesson.get_absolute_url()).content.decode()
+    return TOKEN.search(page).group(1), page
+
+
+def submit(client, quiz, data, *, htmx=True):
+    headers = {"HX-Request": "true"} if htmx else {}
+    return client.post(reverse("journeys:quiz_submit", args=[quiz.pk]), data, headers=headers)
+
+
+def test_lesson_page_shows_every_kind_of_question(client, quiz_setup):
+    quiz, questions, _ = quiz_setup
+    _, page = open_quiz(client, quiz)
+    assert 'id="quiz"' in page and "Check my answers" in page
+    assert f'type="radio" name="q{questions["single"].id}"' in page
+    assert f'type="checkbox" name="q{questions["multiple"].id}"' in page
+    assert f'name="q{questions["short"].id}"' in page
+    assert f'name="q{questions["kubectl"].id}"' in page
+    ordering = questions["ordering"]
+    for choice in ordering.choices.all():
+        assert f'<select id="q{ordering.id}-{choice.id}" name="q{ordering.id}-{choice.id}">' in page
+
+
+def test_choice_order_is_shuffled_per_attempt_and_stable_on_reload(client, quiz_setup):
+    quiz, questions, right = quiz_setup
+    token, first = open_quiz(client, quiz)
+    _, again = open_quiz(client, quiz)
+    assert TOKEN.search(again).group(1) == token
+
+    def order(page):
+        return re.findall(rf'name="q{questions["ordering"].id}-(\d+)"', page)
+
+    assert order(first) == order(again)
+    assert order(first) != [str(c.id) for c in questions["ordering"].choices.order_by("order")]  # never pre-solved
+    submit(client, quiz, {**right, "token": token})
+    new_token, _ = open_quiz(client, quiz)
+    assert new_token != token
+
+
+def test_htmx_submit_returns_feedback_without_a_page(client, quiz_setup):
+    quiz, questions, right = quiz_setup
+    token, _ = open_quiz(client, quiz)
+    wrong = {**right, f"q{questions['single'].id}": str(questions["single"].choices.get(text="Deployment").id)}
+    response = submit(client, quiz, {**wrong, "token": token})
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in content and 'id="quiz"' in content
+    assert "83%" in content and "passed" in content
+    assert "Deployment Pods get random suffixes." in content  # why the chosen wrong answer is wrong
+    attempt = QuizAttempt.objects.get()
+    assert (attempt.score, attempt.passed) == (pytest.approx(83.33, abs=0.01), True)
+    assert attempt.responses.count() == 6
+    assert LessonProgress.objects.get().completed_via == "quiz"
+
+
+def test_plain_post_redirects_to_the_result_page(client, quiz_setup):
+    quiz, _, right = quiz_setup
+    token, _ = open_quiz(client, quiz)
+    response = submit(client, quiz, {**right, "token": token}, htmx=False)
+    attempt = QuizAttempt.objects.get()
+    assert response.status_code == 302 and response["Location"] == attempt.get_absolute_url()
+    page = client.get(attempt.get_absolute_url()).content.decode()
+    assert "100%" in page and "Why" in page  # passed, so explanations are revealed
+
+
+def test_answers_are_hidden_until_the_reveal_rule_allows(client, quiz_setup):
+    quiz, questions, right = quiz_setup
+    wrong = {**right, f"q{questions['short'].id}": "Always", f"q{questions['kubectl'].id}": "kubectl get svc"}
+    wrong[f"q{questions['multiple'].id}"] = [str(questions["multiple"].choices.first().id)]
+    token, _ = open_quiz(client, quiz)
+    content = submit(client, quiz, {**wrong, "token": token}).content.decode()
+    assert "not passed yet" in content
+    assert "Accepted answer" not in content and "kubectl get pods -n shop" not in content
+    assert "appear once you pass" in content
+
+    Quiz.objects.filter(pk=quiz.pk).update(reveal="after_attempts", reveal_after_attempts=2)
+    token, _ = open_quiz(client, quiz)
+    content = submit(client, quiz, {**wrong, "token": token}).content.decode()
+    assert "Accepted answer: <code>OnFailure</code>" in content
+    assert "A command that works: <code>kubectl get pods -n shop</code>" in content
+
+
+def test_double_submit_records_one_attempt(client, quiz_setup):
+    quiz, _, right = quiz_setup
+    token, _ = open_quiz(client, quiz)
+    first = submit(client, quiz, {**right, "token": token})
+    second = submit(client, quiz, {**right, "token": token})
+    assert first.status_code == second.status_code == 200
+    assert QuizAttempt.objects.count() == 1
+    assert QuestionResponse.objects.count() == 6
+
+
+@pytest.mark.parametrize(
+    ("tamper", "status", "message"),
+    [
+        ("other-question-choice", 400, "not one of its choices"),
+        ("unknown-choice", 400, "not one of its choices"),
+        ("unknown-question", 400, "not in this quiz"),
+        ("not-a-number", 400, "not one of its choices"),
+        ("repeated-field", 400, "more than one answer"),
+        ("missing-answer", 422, "has no answer yet"),
+        ("oversized-text", 422, "longer than 500 characters"),
+        ("ordering-duplicate-position", 422, "different position"),
+        ("ordering-out-of-range", 400, "outside 1–3"),
+        ("stale-token", 409, "out of date"),
+        ("garbage-token", 400, "damaged"),
+    ],
+)
+def test_tampered_or_incomplete_submissions_are_refused_and_record_nothing(client, quiz_setup, tamper, status, message):
+    quiz, questions, right = quiz_setup
+    token, _ = open_quiz(client, quiz)
+    data = {**right, "token": token}
+    single, ordering = questions["single"], questions["ordering"]
+    other = factories.ChoiceFactory()
+    if tamper == "other-question-choice":
+        data[f"q{single.id}"] = str(questions["multiple"].choices.first().id)
+    elif tamper == "unknown-choice":
+        data[f"q{single.id}"] = "999999"
+    elif tamper == "unknown-question":
+        data[f"q{other.question_id}"] = str(other.id)
+    elif tamper == "not-a-number":
+        data[f"q{single.id}"] = "abc"
+    elif tamper == "repeated-field":
+        data[f"q{single.id}"] = [str(choice.id) for choice in single.choices.all()[:2]]
+    elif tamper == "missing-answer":
+        del data[f"q{questions['short'].id}"]
+    elif tamper == "oversized-text":
+        data[f"q{questions['short'].id}"] = "x" * 501
+    elif tamper == "ordering-duplicate-position":
+        for choice in ordering.choices.all():
+            data[f"q{ordering.id}-{choice.id}"] = "1"
+    elif tamper == "ordering-out-of-range":
+        data[f"q{ordering.id}-{ordering.choices.first().id}"] = "7"
+    elif tamper == "stale-token":
+        data["token"] = "00000000-0000-4000-8000-000000000000"
+    elif tamper == "garbage-token":
+        data["token"] = "not-a-uuid"
+    response = submit(client, quiz, data)
+    assert response.status_code == status
+    content = response.content.decode()
+    assert message in content and "Your answers were not submitted." in content
+    assert 'name="token"' in content  # the form comes back so the learner can fix it
+    assert not QuizAttempt.objects.exists() and not QuestionResponse.objects.exists()
+    assert not LessonProgress.objects.filter(completed_at__isnull=False).exists()
+
+
+def test_a_refused_submission_keeps_the_learners_answers(client, quiz_setup):
+    quiz, questions, right = quiz_setup
+    token, _ = open_quiz(client, quiz)
+    data = {**right, "token": token, f"q{questions['kubectl'].id}": "kubectl get po"}
+    del data[f"q{questions['short'].id}"]
+    content = submit(client, quiz, data).content.decode()
+    chosen = right[f"q{questions['single'].id}"]
+    assert 'value="kubectl get po"' in content
+    assert f'value="{chosen}" checked' in content
+
+
+def test_quiz_of_an_unpublished_lesson_is_404_and_records_nothing(client, quiz_setup):
+    quiz, _, right = quiz_setup
+    token, _ = open_quiz(client, quiz)
+    quiz.lesson.is_published = False
+    quiz.lesson.save()
+    response = submit(client, quiz, {**right, "token": token})
+    assert response.status_code == 404
+    assert not QuizAttempt.objects.exists()
+
+
+def test_final_assessment_draws_questions_from_the_pool(client):
+    journey = factories.JourneyFactory()
+    final = factories.QuizFactory(lesson=None, journey=journey, is_final=True, title="Final assessment", draw=3)
+    for index in range(6):
+        question = factories.QuestionFactory(quiz=final, kind="short", accepted_answers=[f"answer {index}"])
+        assert question.pk
+    page = client.get(reverse("journeys:assessment", args=[journey.slug])).content.decode()
+    assert page.count('type="text"') == 3
+    token = TOKEN.search(page).group(1)
+    shown = [int(qid) for qid in re.findall(r'name="q(\d+)"', page)]
+    data = {"token": token, **{f"q{qid}": "wrong" for qid in shown}}
+    response = submit(client, final, data, htmx=False)
+    attempt = QuizAttempt.objects.get()
+    assert response.status_code == 302 and attempt.question_ids == shown
+
+
+def test_quiz_history_lists_previous_attempts(client, quiz_setup):
+    quiz, _, right = quiz_setup
+    for _ in range(2):
+        token, _ = open_quiz(client, quiz)
+        submit(client, quiz, {**right, "token": token})
+    _, page = open_quiz(client, quiz)
+    assert "Your attempts (2)" in page
+
+
+@pytest.mark.parametrize("attempts", [1, 6])
+@pytest.mark.parametrize("extra_lessons", [0, 12])
+def test_lesson_page_with_quiz_has_constant_queries(client, user, django_assert_num_queries, attempts, extra_lessons):
+    quiz, _, right = factories.quiz_with_every_kind()
+    for _ in range(extra_lessons):
+        factories.LessonFactory(module=quiz.lesson.module)
+    client.force_login(user)
+    for _ in range(attempts):
+        token, _ = open_quiz(client, quiz)
+        submit(client, quiz, {**right, "token": token})
+    # session + user, lesson, outline lessons, modules, progress update, completed ids,
+    # quiz, questions, choices, attempts, attempt summary, session save
+    with django_assert_num_queries(12):
+        assert client.get(quiz.lesson.get_absolute_url()).status_code == 200
