@@ -52,7 +52,7 @@ def test_signup_creates_an_account_and_keeps_anonymous_progress(client):
 
 def test_login_merges_anonymous_progress_into_an_existing_account(client, user):
     factories.LessonFactory()  # unrelated lesson, untouched
-    quiz, other_lesson = anonymous_progress(client)
+    _, other_lesson = anonymous_progress(client)
     earlier = LessonProgress.objects.get(lesson=other_lesson).completed_at
     LessonProgress.objects.create(
         user=user, lesson=other_lesson, completed_at=earlier.replace(year=2030), completed_via="lab"

@@ -21,7 +21,7 @@ def journey_with_lessons():
 
 
 def test_mark_complete_with_htmx_updates_button_and_progress_bar(client, journey_with_lessons):
-    journey, lessons = journey_with_lessons
+    _, lessons = journey_with_lessons
     url = reverse("journeys:lesson_complete", args=[lessons[0].pk])
     response = client.post(url, headers={"HX-Request": "true"})
     content = response.content.decode()
