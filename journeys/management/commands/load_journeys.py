@@ -7,6 +7,7 @@ be safe to run on every start of the portal (it is idempotent and skips unchange
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from journeys.content_files import CurriculumError, read_curriculum
 from journeys.loader import load_curriculum
@@ -45,7 +46,13 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"Curriculum is valid: {summary}. Nothing was written."))
             return
 
-        report = load_curriculum(curriculum, force=force)
+        try:
+            report = load_curriculum(curriculum, force=force)
+        except DatabaseError as exc:
+            raise CommandError(
+                f"The database is not ready ({exc.__class__.__name__}: {str(exc).strip()}). "
+                "Run `python manage.py migrate` first; nothing was imported."
+            ) from None
         if verbosity >= 1:
             self.stdout.write(
                 self.style.SUCCESS(
