@@ -1,6 +1,8 @@
 """Writes: everything a learner's action changes goes through one of these functions."""
 
+import logging
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,10 +12,13 @@ from django.utils import timezone
 
 from .forms import QuizSubmissionError, parse_quiz_answers
 from .grading import ChoiceSpec, QuestionSpec, grade_quiz
-from .models import Certificate, LessonProgress, QuestionResponse, QuizAttempt
+from .models import Certificate, LabRun, LessonProgress, QuestionResponse, QuizAttempt
+from .sandbox.labs import evaluate, kinds_for
+from .sandbox.sources import SourceError
 from .selectors import quiz_questions_for_seed
 
 OPEN_FORMS_SESSION_KEY = "open_quiz_forms"
+logger = logging.getLogger(__name__)
 
 
 # --- Quiz forms and attempts ---
@@ -210,3 +215,41 @@ def certificate_issue(*, user, journey, requirements):
             return Certificate.objects.create(user=user, journey=journey, code=secrets.token_hex(10), learner_name=name)
     except IntegrityError:
         return Certificate.objects.get(user=user, journey=journey)
+
+
+# --- Sandbox ---
+
+
+def lab_check(*, learner, lab, lesson, source, namespace=None):
+    """Read the learner's objects, run the lab's checks and record the run. Return (run, report).
+
+    A source that cannot be read is recorded as an *error* run with the learner-facing reason, and
+    logged for the administrators; it is never a failed check.
+    """
+    started = time.perf_counter()
+    report, error = None, None
+    try:
+        snapshot = source.snapshot(kinds_for(lab), namespace)
+        report = evaluate(lab, snapshot, source=source.kind)
+    except SourceError as exc:
+        error = exc
+        logger.warning(
+            "sandbox check %s for %s could not read objects (%s): %s",
+            lab.slug, learner.user or "anonymous", exc.code, exc.detail,
+        )  # fmt: skip
+    outcome = report.outcome if report else LabRun.Outcome.ERROR
+    run = LabRun.objects.create(
+        **learner.owner_fields(),
+        lab_slug=lab.slug,
+        lesson=lesson,
+        source=source.kind,
+        namespace=(report.namespace if report else namespace) or "",
+        outcome=outcome,
+        report=report.as_dict() if report else {},
+        error_code=error.code if error else "",
+        error_message=error.message if error else "",
+        duration_ms=round(1000 * (time.perf_counter() - started)),
+    )
+    if outcome == LabRun.Outcome.PASS:
+        lesson_complete(learner=learner, lesson_id=lesson.pk, via=LessonProgress.Via.LAB)
+    return run, report

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import account_views, learner_views, quiz_views, views
+from . import account_views, lab_views, learner_views, quiz_views, views
 
 app_name = "journeys"
 
@@ -16,6 +16,8 @@ urlpatterns = [
     path("quizzes/<int:quiz_id>/", quiz_views.quiz_page, name="quiz"),
     path("quizzes/<int:quiz_id>/submit/", quiz_views.quiz_submit, name="quiz_submit"),
     path("attempts/<int:attempt_id>/", quiz_views.attempt_detail, name="attempt"),
+    path("labs/<slug:lab_slug>/check/", lab_views.lab_check, name="lab_check"),
+    path("labs/runs/<int:run_id>/", lab_views.lab_run, name="lab_run"),
     path("dashboard/", learner_views.dashboard, name="dashboard"),
     path("certificates/<str:code>/", learner_views.certificate_verify, name="certificate_verify"),
     path("account/signup/", account_views.signup, name="signup"),

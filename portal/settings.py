@@ -153,3 +153,16 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Kube Journeys <noreply@localhost>")
+
+# --- Sandbox validation ---
+# The cluster the portal reads learners' namespaces from. Without a kubeconfig or in-cluster
+# credentials, learners check their labs by pasting `kubectl get -o yaml` output instead.
+SANDBOX_KUBECONFIG = os.environ.get("SANDBOX_KUBECONFIG", "")
+SANDBOX_CONTEXT = os.environ.get("SANDBOX_CONTEXT", "")
+SANDBOX_IN_CLUSTER = env_bool("SANDBOX_IN_CLUSTER", False)
+# e.g. "learn-{username}"; an admin's per-learner assignment takes precedence.
+SANDBOX_NAMESPACE_TEMPLATE = os.environ.get("SANDBOX_NAMESPACE_TEMPLATE", "")
+SANDBOX_CONNECT_TIMEOUT = float(os.environ.get("SANDBOX_CONNECT_TIMEOUT", "5"))
+SANDBOX_READ_TIMEOUT = float(os.environ.get("SANDBOX_READ_TIMEOUT", "5"))
+# Check runs per learner per minute; more get 429 with the time to wait.
+SANDBOX_RUNS_PER_MINUTE = int(os.environ.get("SANDBOX_RUNS_PER_MINUTE", "6"))

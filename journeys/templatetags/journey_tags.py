@@ -35,3 +35,13 @@ def duration(delta):
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if mapping else None
+
+
+@register.filter
+def teaches_url(reference, lesson):
+    """ "lesson-slug#anchor" → the URL of that section in the same journey as ``lesson``."""
+    from journeys.markdown import lesson_url
+
+    slug, _, anchor = str(reference).partition("#")
+    url = lesson_url(lesson.journey.slug, slug)
+    return f"{url}#{anchor}" if anchor else url

@@ -1,0 +1,83 @@
+"""Lab nightly-backup: CronJob backup every day at 02:00, concurrencyPolicy Forbid, startingDeadlineSeconds set."""
+
+from ..schedules import ScheduleError, describe, same_schedule
+from .common import missing, result, spec
+
+LESSON = "cronjobs"
+LAB = f"{LESSON}#lab-nightly-backup"
+NAME = "backup"
+WANTED = "0 2 * * *"
+
+
+def cronjob_exists(snapshot):
+    found = snapshot.get("CronJob", NAME)
+    return result(
+        "cronjob-exists", "CronJob backup exists", found is not None,
+        expected="a CronJob named backup", actual="found" if found else "no CronJob named backup",
+        hint="Apply a manifest with kind: CronJob (apiVersion batch/v1) and metadata.name: backup.",
+        teaches=f"{LESSON}#how-a-cronjob-works",
+    )  # fmt: skip
+
+
+def schedule(snapshot):
+    found = snapshot.get("CronJob", NAME)
+    if found is None:
+        return missing(
+            "schedule", "Runs every day at 02:00", "CronJob", NAME, hint="Create the CronJob first.", teaches=LAB
+        )
+    value = str(spec(found).get("schedule", ""))
+    try:
+        words = describe(value)
+        matches = same_schedule(value, WANTED)
+    except ScheduleError:
+        words, matches = "not a valid schedule", False
+    return result(
+        "schedule", "Runs every day at 02:00", matches,
+        expected=f"{WANTED} (every day at 02:00)", actual=f"{value} ({words})",
+        hint="The five fields are minute, hour, day of month, month, day of week: minute 0, hour 2, and * for the rest.",
+        teaches=f"{LESSON}#cron-schedule-syntax",
+    )  # fmt: skip
+
+
+def concurrency_policy(snapshot):
+    found = snapshot.get("CronJob", NAME)
+    if found is None:
+        return missing(
+            "concurrency-policy",
+            "Never two backups at once",
+            "CronJob",
+            NAME,
+            hint="Create the CronJob first.",
+            teaches=LAB,
+        )
+    policy = spec(found).get("concurrencyPolicy") or "Allow"
+    return result(
+        "concurrency-policy", "Never two backups at once", policy == "Forbid",
+        expected="spec.concurrencyPolicy: Forbid", actual=f"spec.concurrencyPolicy: {policy}",
+        hint="With Forbid, a run that is due while the previous backup still runs is skipped instead of overlapping.",
+        teaches=f"{LESSON}#concurrencypolicy",
+    )  # fmt: skip
+
+
+def starting_deadline(snapshot):
+    found = snapshot.get("CronJob", NAME)
+    if found is None:
+        return missing(
+            "starting-deadline",
+            "startingDeadlineSeconds is set",
+            "CronJob",
+            NAME,
+            hint="Create the CronJob first.",
+            teaches=LAB,
+        )
+    deadline = spec(found).get("startingDeadlineSeconds")
+    return result(
+        "starting-deadline", "startingDeadlineSeconds is set", isinstance(deadline, int) and deadline > 0,
+        expected="spec.startingDeadlineSeconds, e.g. 600", actual=f"spec.startingDeadlineSeconds: {deadline if deadline is not None else '(not set)'}",
+        hint="Set spec.startingDeadlineSeconds so a run missed by more than that (say, 600 seconds) is skipped.",
+        teaches=f"{LESSON}#startingdeadlineseconds",
+    )  # fmt: skip
+
+
+CHECKS = [cronjob_exists, schedule, concurrency_policy, starting_deadline]
+WORKLOADS = [("CronJob", NAME)]

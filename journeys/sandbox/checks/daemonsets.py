@@ -1,0 +1,111 @@
+"""Lab node-agent: DaemonSet ready on every node, tolerating the control-plane taint, with requests and a memory limit."""
+
+from .common import containers, has_quantity, missing, pod_spec, result, status, tolerates
+
+LESSON = "daemonsets"
+LAB = f"{LESSON}#lab-node-agent"
+NAME = "node-agent"
+CONTROL_PLANE_TAINT = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
+
+
+def daemonset_exists(snapshot):
+    found = snapshot.get("DaemonSet", NAME)
+    return result(
+        "daemonset-exists", "DaemonSet node-agent exists", found is not None,
+        expected="a DaemonSet named node-agent", actual="found" if found else "no DaemonSet named node-agent",
+        hint="Apply a manifest with kind: DaemonSet and metadata.name: node-agent.", teaches=f"{LESSON}#one-pod-per-node",
+    )  # fmt: skip
+
+
+def ready_on_every_node(snapshot):
+    found = snapshot.get("DaemonSet", NAME)
+    if found is None:
+        return missing(
+            "ready-on-every-node",
+            "Ready on every node",
+            "DaemonSet",
+            NAME,
+            hint="Create the DaemonSet first.",
+            teaches=LAB,
+        )
+    desired, ready = status(found).get("desiredNumberScheduled", 0), status(found).get("numberReady", 0)
+    return result(
+        "ready-on-every-node", "Ready on every node", desired > 0 and ready == desired,
+        expected="one Ready Pod on each node it is scheduled to", actual=f"{ready} of {desired} Ready",
+        hint="Find the Pod that is not Ready with `kubectl get pods -l <your label> -o wide` and read its events with "
+        "`kubectl describe pod`. If no Pod is scheduled at all, check the nodeSelector.",
+        teaches=f"{LESSON}#one-pod-per-node",
+    )  # fmt: skip
+
+
+def tolerates_control_plane(snapshot):
+    found = snapshot.get("DaemonSet", NAME)
+    if found is None:
+        return missing(
+            "tolerates-control-plane",
+            "Tolerates the control-plane taint",
+            "DaemonSet",
+            NAME,
+            hint="Create the DaemonSet first.",
+            teaches=LAB,
+        )
+    tolerations = pod_spec(found).get("tolerations") or []
+    shown = "; ".join(
+        f"{item.get('key') or '(any key)'} {item.get('operator') or 'Equal'} {item.get('effect') or '(any effect)'}"
+        for item in tolerations
+    )
+    return result(
+        "tolerates-control-plane", "Tolerates the control-plane taint",
+        any(tolerates(item, CONTROL_PLANE_TAINT) for item in tolerations),
+        expected="a toleration for node-role.kubernetes.io/control-plane:NoSchedule", actual=f"tolerations: {shown or 'none'}",
+        hint="Add to the pod template: tolerations: [{key: node-role.kubernetes.io/control-plane, operator: Exists, "
+        "effect: NoSchedule}].",
+        teaches=f"{LESSON}#widening-with-tolerations",
+    )  # fmt: skip
+
+
+def _containers_lacking(snapshot, section, names):
+    found = snapshot.get("DaemonSet", NAME)
+    lacking = []
+    for container, kind in containers(pod_spec(found)):
+        absent = [name for name in names if not has_quantity(container, section, name)]
+        if absent:
+            lacking.append(f"{kind} {container.get('name')} has no {section[:-1]} for {' or '.join(absent)}")
+    return lacking
+
+
+def cpu_memory_requests(snapshot):
+    if snapshot.get("DaemonSet", NAME) is None:
+        return missing(
+            "cpu-memory-requests",
+            "CPU and memory requests",
+            "DaemonSet",
+            NAME,
+            hint="Create the DaemonSet first.",
+            teaches=LAB,
+        )
+    lacking = _containers_lacking(snapshot, "requests", ["cpu", "memory"])
+    return result(
+        "cpu-memory-requests", "CPU and memory requests", not lacking,
+        expected="every container requests cpu and memory", actual="; ".join(lacking) or "all containers do",
+        hint="Under resources.requests of each container set cpu (e.g. 10m) and memory (e.g. 32Mi).",
+        teaches="namespaces-quotas-requests#requests-and-limits",
+    )  # fmt: skip
+
+
+def memory_limit(snapshot):
+    if snapshot.get("DaemonSet", NAME) is None:
+        return missing(
+            "memory-limit", "A memory limit", "DaemonSet", NAME, hint="Create the DaemonSet first.", teaches=LAB
+        )
+    lacking = _containers_lacking(snapshot, "limits", ["memory"])
+    return result(
+        "memory-limit", "A memory limit", not lacking,
+        expected="every container has a memory limit", actual="; ".join(lacking) or "all containers do",
+        hint="An agent runs on every node, so a leak would hurt every node: set resources.limits.memory (e.g. 64Mi).",
+        teaches="namespaces-quotas-requests#requests-and-limits",
+    )  # fmt: skip
+
+
+CHECKS = [daemonset_exists, ready_on_every_node, tolerates_control_plane, cpu_memory_requests, memory_limit]
+WORKLOADS = [("DaemonSet", NAME)]

@@ -1,0 +1,127 @@
+"""Lab healthy-app: Deployment api with readiness and liveness probes on declared ports, requests, all Pods Ready."""
+
+from .common import containers, has_quantity, missing, pod_ready, pod_spec, result, spec
+
+LESSON = "monitoring"
+LAB = f"{LESSON}#lab-healthy-app"
+NAME = "api"
+PROBES = ("readinessProbe", "livenessProbe", "startupProbe")
+
+
+def deployment_exists(snapshot):
+    found = snapshot.get("Deployment", NAME)
+    return result(
+        "deployment-exists", "Deployment api exists", found is not None,
+        expected="a Deployment named api", actual="found" if found else "no Deployment named api",
+        hint="Apply a manifest with kind: Deployment and metadata.name: api.", teaches=LAB,
+    )  # fmt: skip
+
+
+def _probe_check(check_id, title, field, hint):
+    def check(snapshot):
+        found = snapshot.get("Deployment", NAME)
+        if found is None:
+            return missing(check_id, title, "Deployment", NAME, hint="Create the Deployment first.", teaches=LAB)
+        lacking = [
+            container.get("name")
+            for container, _ in containers(pod_spec(found), init=False)
+            if not container.get(field)
+        ]
+        return result(
+            check_id, title, not lacking, expected=f"a {field} on every container",
+            actual=f"no {field} on {', '.join(lacking)}" if lacking else "every container has one",
+            hint=hint, teaches=f"{LESSON}#health-probes",
+        )  # fmt: skip
+
+    check.__name__ = check_id.replace("-", "_")
+    return check
+
+
+readiness_probes = _probe_check(
+    "readiness-probes", "Readiness probes", "readinessProbe",
+    "Add readinessProbe (e.g. httpGet on /healthz): until it succeeds, the Pod gets no traffic from its Service.",
+)  # fmt: skip
+liveness_probes = _probe_check(
+    "liveness-probes", "Liveness probes", "livenessProbe",
+    "Add livenessProbe so the kubelet restarts a container that hangs; keep it cheap and independent of other services.",
+)  # fmt: skip
+
+
+def probe_ports_declared(snapshot):
+    found = snapshot.get("Deployment", NAME)
+    if found is None:
+        return missing(
+            "probe-ports-declared",
+            "Probes use declared ports",
+            "Deployment",
+            NAME,
+            hint="Create the Deployment first.",
+            teaches=LAB,
+        )
+    problems = []
+    for container, _ in containers(pod_spec(found), init=False):
+        ports = container.get("ports") or []
+        numbers = {port.get("containerPort") for port in ports}
+        names = {port.get("name") for port in ports if port.get("name")}
+        for field in PROBES:
+            probe = container.get(field) or {}
+            for handler in ("httpGet", "tcpSocket", "grpc"):
+                port = (probe.get(handler) or {}).get("port")
+                if port is None:
+                    continue
+                declared = port in names if isinstance(port, str) and not port.isdigit() else int(port) in numbers
+                if not declared:
+                    problems.append(f"{container.get('name')}: {field} uses port {port}, which is not declared")
+    return result(
+        "probe-ports-declared", "Probes use declared ports", not problems,
+        expected="every probe port is a containerPort (by number or name)", actual="; ".join(problems) or "all declared",
+        hint="Declare the port under ports (containerPort, and a name if you refer to it by name) or point the probe at a declared one.",
+        teaches=f"{LESSON}#probe-mechanisms",
+    )  # fmt: skip
+
+
+def resource_requests(snapshot):
+    found = snapshot.get("Deployment", NAME)
+    if found is None:
+        return missing(
+            "resource-requests",
+            "CPU and memory requests",
+            "Deployment",
+            NAME,
+            hint="Create the Deployment first.",
+            teaches=LAB,
+        )
+    lacking = [
+        f"{container.get('name')} has no {name} request"
+        for container, _ in containers(pod_spec(found))
+        for name in ("cpu", "memory")
+        if not has_quantity(container, "requests", name)
+    ]
+    return result(
+        "resource-requests", "CPU and memory requests", not lacking,
+        expected="cpu and memory requests on every container", actual="; ".join(lacking) or "all set",
+        hint="Requests tell the scheduler what the app needs and give monitoring a baseline: set resources.requests.",
+        teaches=f"{LESSON}#requests-feed-the-picture",
+    )  # fmt: skip
+
+
+def pods_ready(snapshot):
+    found = snapshot.get("Deployment", NAME)
+    if found is None:
+        return missing(
+            "pods-ready", "All Pods Ready", "Deployment", NAME, hint="Create the Deployment first.", teaches=LAB
+        )
+    pods = snapshot.pods_of(found)
+    wanted = spec(found).get("replicas", 1)
+    not_ready = [pod["metadata"]["name"] for pod in pods if not pod_ready(pod)]
+    ready = len(pods) - len(not_ready)
+    return result(
+        "pods-ready", "All Pods Ready", ready >= wanted and not not_ready,
+        expected=f"{wanted} Ready Pods", actual=f"{ready} Ready" + (f"; not ready: {', '.join(not_ready)}" if not_ready else ""),
+        hint="`kubectl describe pod <name>` shows failing probes in its events; `kubectl logs <name> --previous` shows why a container restarted.",
+        teaches=f"{LESSON}#health-probes",
+    )  # fmt: skip
+
+
+CHECKS = [deployment_exists, readiness_probes, liveness_probes, probe_ports_declared, resource_requests, pods_ready]
+WORKLOADS = [("Deployment", NAME)]

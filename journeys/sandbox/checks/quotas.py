@@ -1,0 +1,93 @@
+"""Lab team-quota: ResourceQuota team-quota, a LimitRange with container defaults, and every container sized."""
+
+from ..snapshot import WORKLOAD_KINDS
+from .common import containers, has_quantity, metadata, missing, pod_spec, result, spec
+
+LESSON = "namespaces-quotas-requests"
+LAB = f"{LESSON}#lab-team-quota"
+NAME = "team-quota"
+# `cpu` and `memory` in a quota are the older spelling of requests.cpu and requests.memory.
+QUOTA_KEYS = {
+    "requests.cpu": {"requests.cpu", "cpu"},
+    "requests.memory": {"requests.memory", "memory"},
+    "limits.cpu": {"limits.cpu"},
+    "limits.memory": {"limits.memory"},
+    "pods": {"pods"},
+}
+
+
+def quota_exists(snapshot):
+    found = snapshot.get("ResourceQuota", NAME)
+    return result(
+        "quota-exists", "ResourceQuota team-quota exists", found is not None,
+        expected="a ResourceQuota named team-quota", actual="found" if found else "no ResourceQuota named team-quota",
+        hint="Apply a manifest with kind: ResourceQuota and metadata.name: team-quota.", teaches=f"{LESSON}#resourcequota",
+    )  # fmt: skip
+
+
+def quota_covers_resources(snapshot):
+    found = snapshot.get("ResourceQuota", NAME)
+    if found is None:
+        return missing(
+            "quota-covers-resources",
+            "The quota caps CPU, memory and Pods",
+            "ResourceQuota",
+            NAME,
+            hint="Create the quota first.",
+            teaches=LAB,
+        )
+    hard = set((spec(found).get("hard") or {}).keys())
+    absent = [key for key, spellings in QUOTA_KEYS.items() if not hard & spellings]
+    return result(
+        "quota-covers-resources", "The quota caps CPU, memory and Pods", not absent,
+        expected="spec.hard with " + ", ".join(QUOTA_KEYS), actual=f"missing {', '.join(absent)}" if absent else "all five set",
+        hint="Add the missing keys under spec.hard, e.g. limits.cpu: \"4\" and pods: \"20\".",
+        teaches=f"{LESSON}#resourcequota",
+    )  # fmt: skip
+
+
+def limitrange_defaults(snapshot):
+    ranges = snapshot.of_kind("LimitRange")
+    good = []
+    for limit_range in ranges:
+        for item in spec(limit_range).get("limits") or []:
+            defaults, default_requests = item.get("default") or {}, item.get("defaultRequest") or {}
+            if item.get("type") == "Container" and {"cpu", "memory"} <= set(default_requests) and "memory" in defaults:
+                good.append(metadata(limit_range).get("name"))
+    names = ", ".join(metadata(item).get("name") for item in ranges)
+    return result(
+        "limitrange-defaults", "A LimitRange gives containers defaults", bool(good),
+        expected="a LimitRange of type Container with defaultRequest (cpu, memory) and default (memory)",
+        actual=f"defaults from {good[0]}" if good else (f"LimitRanges without those defaults: {names}" if names else "no LimitRange"),
+        hint="With defaults, a container that forgets its requests still gets some, instead of the quota rejecting its Pod.",
+        teaches=f"{LESSON}#limitrange",
+    )  # fmt: skip
+
+
+def containers_declare_resources(snapshot):
+    """Judged on the Pods (they carry what the LimitRange added); on templates when no Pod runs yet."""
+    holders = snapshot.of_kind("Pod") or [item for kind in WORKLOAD_KINDS for item in snapshot.of_kind(kind)]
+    lacking = []
+    for holder in holders:
+        for container, kind in containers(pod_spec(holder)):
+            absent = [
+                label for section, name, label in (
+                    ("requests", "cpu", "cpu request"), ("requests", "memory", "memory request"), ("limits", "memory", "memory limit"),
+                ) if not has_quantity(container, section, name)
+            ]  # fmt: skip
+            if absent:
+                lacking.append(
+                    f"{holder['kind']} {metadata(holder).get('name')}, {kind} {container.get('name')}: no {', '.join(absent)}"
+                )
+    return result(
+        "containers-declare-resources", "Every container declares requests and a memory limit", not lacking and bool(holders),
+        expected="cpu and memory requests and a memory limit on every container and init container",
+        actual="; ".join(lacking[:5]) + (f" (and {len(lacking) - 5} more)" if len(lacking) > 5 else "") if lacking else (
+            f"all {len(holders)} checked" if holders else "no Pods or workloads to check"),
+        hint="Set resources in each container of your manifests, init containers included, and apply them again.",
+        teaches=f"{LESSON}#requests-and-limits",
+    )  # fmt: skip
+
+
+CHECKS = [quota_exists, quota_covers_resources, limitrange_defaults, containers_declare_resources]
+WORKLOADS = "all"

@@ -1,0 +1,189 @@
+"""Lab least-privilege: ServiceAccount reporter, Role pod-reader (read pods, nothing more), bound, and used.
+
+Effective permissions are computed from the namespace's RoleBindings and the Roles and ClusterRoles
+they reference; `*` in a rule stands for every group, resource or verb.
+"""
+
+from ..report import ERROR, CheckResult
+from ..snapshot import WORKLOAD_KINDS
+from .common import metadata, missing, pod_spec, result
+
+LESSON = "serviceaccounts-and-rbac"
+LAB = f"{LESSON}#lab-least-privilege"
+ACCOUNT, ROLE = "reporter", "pod-reader"
+READ_VERBS = {"get", "list", "watch"}
+# Built-in ClusterRoles a namespace dump rarely includes, and what they are known to grant.
+BUILT_IN_CLUSTER_ROLES = {
+    "view": "reads most objects",
+    "edit": "changes most objects",
+    "admin": "manages the namespace",
+    "cluster-admin": "does anything",
+}
+
+
+def _rules(snapshot, role_ref):
+    """(rules, problem) for a roleRef; problem explains what could not be read."""
+    kind, name = role_ref.get("kind"), role_ref.get("name")
+    found = snapshot.get(kind, name)
+    if found is None:
+        if kind == "ClusterRole" and name in BUILT_IN_CLUSTER_ROLES:
+            return None, f"the built-in ClusterRole {name} ({BUILT_IN_CLUSTER_ROLES[name]})"
+        return None, f"{kind} {name} could not be read"
+    return found.get("rules") or [], None
+
+
+def rule_allows(rule, verb, group, resource):
+    return (
+        ("*" in rule.get("verbs", []) or verb in rule.get("verbs", []))
+        and ("*" in rule.get("apiGroups", []) or group in rule.get("apiGroups", []))
+        and ("*" in rule.get("resources", []) or resource in rule.get("resources", []))
+    )
+
+
+def beyond_pod_reading(rule):
+    """What a rule grants beyond get/list/watch on pods, in words (empty when nothing)."""
+    extra = []
+    verbs, resources, groups = (
+        set(rule.get("verbs", [])),
+        set(rule.get("resources", [])),
+        set(rule.get("apiGroups", [])),
+    )
+    if rule.get("nonResourceURLs"):
+        extra.append(f"URLs {', '.join(rule['nonResourceURLs'])}")
+    if "*" in verbs or verbs - READ_VERBS:
+        extra.append(f"verbs {', '.join(sorted(verbs - READ_VERBS) or ['*'])}")
+    if "*" in resources or resources - {"pods"}:
+        extra.append(f"resources {', '.join(sorted(resources - {'pods'}) or ['*'])}")
+    if "*" in groups or groups - {""}:
+        extra.append(f"API groups {', '.join(sorted(repr(group) for group in groups - {''}) or ['*'])}")
+    return extra
+
+
+def bindings_for_account(snapshot):
+    bindings = []
+    for binding in snapshot.of_kind("RoleBinding"):
+        for subject in binding.get("subjects") or []:
+            same_namespace = subject.get("namespace", snapshot.namespace) == snapshot.namespace
+            if subject.get("kind") == "ServiceAccount" and subject.get("name") == ACCOUNT and same_namespace:
+                bindings.append(binding)
+                break
+    return bindings
+
+
+def serviceaccount_exists(snapshot):
+    found = snapshot.get("ServiceAccount", ACCOUNT)
+    return result(
+        "serviceaccount-exists", "ServiceAccount reporter exists", found is not None,
+        expected="a ServiceAccount named reporter", actual="found" if found else "no ServiceAccount named reporter",
+        hint="Apply a manifest with kind: ServiceAccount and metadata.name: reporter.", teaches=f"{LESSON}#serviceaccounts",
+    )  # fmt: skip
+
+
+def role_exists(snapshot):
+    found = snapshot.get("Role", ROLE)
+    return result(
+        "role-exists", "Role pod-reader exists", found is not None,
+        expected="a Role named pod-reader", actual="found" if found else "no Role named pod-reader",
+        hint="Apply a Role (apiVersion rbac.authorization.k8s.io/v1) named pod-reader.", teaches=f"{LESSON}#roles-and-rules",
+    )  # fmt: skip
+
+
+def role_grants_pod_read_only(snapshot):
+    found = snapshot.get("Role", ROLE)
+    if found is None:
+        return missing(
+            "role-grants-pod-read-only",
+            "pod-reader reads pods and nothing more",
+            "Role",
+            ROLE,
+            hint="Create the Role first.",
+            teaches=LAB,
+        )
+    rules = found.get("rules") or []
+    lacking = sorted(verb for verb in READ_VERBS if not any(rule_allows(rule, verb, "", "pods") for rule in rules))
+    extra = [item for rule in rules for item in beyond_pod_reading(rule)]
+    problems = ([f"missing verbs {', '.join(lacking)}"] if lacking else []) + [f"also grants {item}" for item in extra]
+    return result(
+        "role-grants-pod-read-only", "pod-reader reads pods and nothing more", not problems,
+        expected='one rule: apiGroups [""], resources [pods], verbs [get, list, watch]', actual="; ".join(problems) or "exactly that",
+        hint="List the three verbs by name and avoid `*`: least privilege means granting only what the workload uses.",
+        teaches=f"{LESSON}#roles-and-rules",
+    )  # fmt: skip
+
+
+def rolebinding(snapshot):
+    bound = [
+        binding for binding in bindings_for_account(snapshot)
+        if (binding.get("roleRef") or {}).get("kind") == "Role" and (binding.get("roleRef") or {}).get("name") == ROLE
+    ]  # fmt: skip
+    others = [metadata(binding).get("name") for binding in snapshot.of_kind("RoleBinding")]
+    return result(
+        "rolebinding", "A RoleBinding gives pod-reader to reporter", bool(bound),
+        expected="a RoleBinding with roleRef Role pod-reader and subject ServiceAccount reporter",
+        actual=f"bound by {metadata(bound[0]).get('name')}" if bound else f"RoleBindings here: {', '.join(others) or 'none'}",
+        hint="`kubectl create rolebinding reporter-pod-reader --role=pod-reader --serviceaccount=<namespace>:reporter "
+        "--dry-run=client -o yaml` writes one you can save and apply.",
+        teaches=f"{LESSON}#bindings",
+    )  # fmt: skip
+
+
+def effective_permissions(snapshot):
+    granted, problems, unreadable = [], [], []
+    for binding in bindings_for_account(snapshot):
+        rules, problem = _rules(snapshot, binding.get("roleRef") or {})
+        name = metadata(binding).get("name")
+        if problem and problem.startswith("the built-in"):
+            problems.append(f"RoleBinding {name} grants {problem}")
+        elif problem:
+            unreadable.append(f"RoleBinding {name}: {problem}")
+        else:
+            granted += rules
+            problems += [f"RoleBinding {name} grants {item}" for rule in rules for item in beyond_pod_reading(rule)]
+    if unreadable and not problems:
+        return CheckResult(
+            "effective-permissions", "reporter can read pods and do nothing else", ERROR,
+            expected="get, list and watch on pods only", actual="; ".join(unreadable),
+            hint="Include the referenced Roles and ClusterRoles in what you paste (kubectl get clusterrole NAME -o yaml), "
+            "or ask your administrator to let the portal read ClusterRoles.",
+            teaches=f"{LESSON}#permissions-only-add-up",
+        )  # fmt: skip
+    lacking = sorted(verb for verb in READ_VERBS if not any(rule_allows(rule, verb, "", "pods") for rule in granted))
+    if lacking:
+        problems.insert(0, f"cannot {', '.join(lacking)} pods")
+    return result(
+        "effective-permissions", "reporter can read pods and do nothing else", not problems,
+        expected="get, list and watch on pods only", actual="; ".join(problems) or "exactly that",
+        hint="Permissions add up across every binding: remove any other RoleBinding that names reporter.",
+        teaches=f"{LESSON}#permissions-only-add-up",
+    )  # fmt: skip
+
+
+def workload_uses_serviceaccount(snapshot):
+    workloads = [snapshot.get(kind, ACCOUNT) for kind in (*WORKLOAD_KINDS, "Pod")]
+    workloads = [workload for workload in workloads if workload is not None]
+    if not workloads:
+        return missing(
+            "workload-uses-serviceaccount", "A workload named reporter runs as reporter", "workload", ACCOUNT,
+            hint="Create a Deployment named reporter whose pod template sets serviceAccountName: reporter.", teaches=LAB,
+        )  # fmt: skip
+    accounts = {
+        f"{workload['kind']} reporter": pod_spec(workload).get("serviceAccountName")
+        or pod_spec(workload).get("serviceAccount")
+        or "default"
+        for workload in workloads
+    }
+    uses = any(account == ACCOUNT for account in accounts.values())
+    return result(
+        "workload-uses-serviceaccount", "A workload named reporter runs as reporter", uses,
+        expected="serviceAccountName: reporter in the pod template",
+        actual="; ".join(f"{name} runs as {account}" for name, account in accounts.items()),
+        hint="Set spec.template.spec.serviceAccountName: reporter and apply; without it Pods run as the default ServiceAccount.",
+        teaches=f"{LESSON}#serviceaccounts",
+    )  # fmt: skip
+
+
+CHECKS = [
+    serviceaccount_exists, role_exists, role_grants_pod_read_only, rolebinding, effective_permissions,
+    workload_uses_serviceaccount,
+]  # fmt: skip
+WORKLOADS = [(kind, ACCOUNT) for kind in WORKLOAD_KINDS]

@@ -1,0 +1,133 @@
+"""Lab stateful-web: StatefulSet web, 3 replicas, serviceName web, headless Service web, volumeClaimTemplate www."""
+
+from .common import describe_labels, missing, pod_template_labels, result, selector_matches, spec, status
+
+LESSON = "statefulsets"
+LAB = f"{LESSON}#lab-stateful-web"
+NAME = "web"
+
+
+def statefulset_exists(snapshot):
+    found = snapshot.get("StatefulSet", NAME)
+    return result(
+        "statefulset-exists", "StatefulSet web exists", found is not None,
+        expected="a StatefulSet named web", actual="found" if found else "no StatefulSet named web",
+        hint="Create it with `kubectl apply -f` on a manifest whose kind is StatefulSet and metadata.name is web.",
+        teaches=f"{LESSON}#sticky-identity",
+    )  # fmt: skip
+
+
+def replicas(snapshot):
+    found = snapshot.get("StatefulSet", NAME)
+    if found is None:
+        return missing(
+            "replicas", "Three replicas", "StatefulSet", NAME, hint="Create the StatefulSet first.", teaches=LAB
+        )
+    count = spec(found).get("replicas", 1)
+    return result(
+        "replicas", "Three replicas", count == 3, expected="spec.replicas: 3", actual=f"spec.replicas: {count}",
+        hint="Set spec.replicas to 3 in your manifest and apply it again.", teaches=LAB,
+    )  # fmt: skip
+
+
+def service_name(snapshot):
+    found = snapshot.get("StatefulSet", NAME)
+    if found is None:
+        return missing(
+            "service-name", "serviceName is web", "StatefulSet", NAME, hint="Create the StatefulSet first.", teaches=LAB
+        )
+    value = spec(found).get("serviceName") or "(not set)"
+    return result(
+        "service-name", "serviceName is web", value == NAME, expected="spec.serviceName: web", actual=f"spec.serviceName: {value}",
+        hint="spec.serviceName names the headless Service that gives each Pod its DNS name; set it to web. "
+        "It cannot be changed on an existing StatefulSet: delete and re-create it.",
+        teaches=f"{LESSON}#stable-network-identity",
+    )  # fmt: skip
+
+
+def headless_service(snapshot):
+    found = snapshot.get("Service", NAME)
+    if found is None:
+        return missing(
+            "headless-service", "Headless Service web", "Service", NAME,
+            hint="Create a Service named web with spec.clusterIP: None.", teaches=f"{LESSON}#stable-network-identity",
+        )  # fmt: skip
+    cluster_ip = spec(found).get("clusterIP")
+    return result(
+        "headless-service", "Headless Service web", cluster_ip == "None",
+        expected="spec.clusterIP: None", actual=f"spec.clusterIP: {cluster_ip or '(not set)'}",
+        hint="A Service gets a virtual IP unless spec.clusterIP is None, and that field cannot be changed later: "
+        "delete the Service and apply it again with clusterIP: None.",
+        teaches=f"{LESSON}#stable-network-identity",
+    )  # fmt: skip
+
+
+def service_selects_pods(snapshot):
+    service, statefulset = snapshot.get("Service", NAME), snapshot.get("StatefulSet", NAME)
+    if service is None or statefulset is None:
+        return missing(
+            "service-selects-pods", "The Service selects the StatefulSet's Pods", "Service and StatefulSet", NAME,
+            hint="Create both the Service web and the StatefulSet web.", teaches=f"{LESSON}#stable-network-identity",
+        )  # fmt: skip
+    selector, labels = spec(service).get("selector") or {}, pod_template_labels(statefulset)
+    return result(
+        "service-selects-pods", "The Service selects the StatefulSet's Pods", selector_matches(selector, labels),
+        expected=f"the Service selector ({describe_labels(selector)}) matches the Pod labels",
+        actual=f"Pod template labels: {describe_labels(labels)}",
+        hint="Make spec.selector of the Service equal to labels in spec.template.metadata.labels of the StatefulSet.",
+        teaches=f"{LESSON}#stable-network-identity",
+    )  # fmt: skip
+
+
+def volume_claim_template(snapshot):
+    found = snapshot.get("StatefulSet", NAME)
+    if found is None:
+        return missing(
+            "volume-claim-template",
+            "volumeClaimTemplate www",
+            "StatefulSet",
+            NAME,
+            hint="Create the StatefulSet first.",
+            teaches=LAB,
+        )
+    names = [(template.get("metadata") or {}).get("name") for template in spec(found).get("volumeClaimTemplates") or []]
+    return result(
+        "volume-claim-template", "volumeClaimTemplate www", "www" in names,
+        expected="a volumeClaimTemplate named www", actual=f"volumeClaimTemplates: {', '.join(names) or 'none'}",
+        hint="Add spec.volumeClaimTemplates with metadata.name: www; each Pod then gets its own claim, www-web-0 and so on.",
+        teaches=f"{LESSON}#stable-storage",
+    )  # fmt: skip
+
+
+def pods_ready(snapshot):
+    found = snapshot.get("StatefulSet", NAME)
+    if found is None:
+        return missing(
+            "pods-ready",
+            "All three Pods are Ready",
+            "StatefulSet",
+            NAME,
+            hint="Create the StatefulSet first.",
+            teaches=LAB,
+            required=False,
+        )
+    ready = status(found).get("readyReplicas", 0)
+    return result(
+        "pods-ready", "All three Pods are Ready", ready >= 3, required=False,
+        expected="3 Ready Pods (web-0, web-1, web-2)", actual=f"{ready} Ready",
+        hint="Pods start one at a time. If one stays Pending, `kubectl describe pod web-0` usually shows a claim "
+        "waiting for storage: your cluster may need a default StorageClass.",
+        teaches=f"{LESSON}#ordered-operations",
+    )  # fmt: skip
+
+
+CHECKS = [
+    statefulset_exists,
+    replicas,
+    service_name,
+    headless_service,
+    service_selects_pods,
+    volume_claim_template,
+    pods_ready,
+]
+WORKLOADS = [("StatefulSet", NAME)]
