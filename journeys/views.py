@@ -7,8 +7,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from . import selectors, services
-from .learners import learner_for
 from .lab_views import lab_for_lesson, lab_panel_context
+from .learners import learner_for
 from .quiz_views import quiz_panel_context
 from .search import MAX_QUERY_LENGTH, lessons_search_for_user
 
