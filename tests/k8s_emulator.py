@@ -299,7 +299,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         self.server.emulator._handle(self)
 
-    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _dispatch  # noqa: N815
+    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _dispatch  # noqa: N815 - names dictated by BaseHTTPRequestHandler
 
 
 class _Server(ThreadingHTTPServer):
@@ -483,6 +483,7 @@ class KubeEmulator:
 
     @property
     def requests(self) -> list[RecordedRequest]:
+        """A snapshot, so callers can iterate while client threads keep arriving."""
         with self._lock:
             return list(self._requests)
 

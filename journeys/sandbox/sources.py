@@ -89,6 +89,8 @@ class FileSource:
                 data = json.loads(stripped)
             except ValueError as exc:
                 raise SourceError("bad-file", f"This looks like JSON but cannot be read: {exc}.") from None
+            except RecursionError:
+                raise SourceError("bad-file", "This JSON is nested too deeply to be Kubernetes objects.") from None
             return data if isinstance(data, list) else [data]
         try:
             return [document for document in yaml.load_all(stripped, Loader=_NoAliasLoader) if document is not None]
@@ -248,7 +250,10 @@ class ClusterSource:
                 if not Path(self.settings.kubeconfig).is_file():
                     raise ConfigException(f"kubeconfig {self.settings.kubeconfig} does not exist")
                 config.load_kube_config(
-                    config_file=self.settings.kubeconfig, context=self.context, client_configuration=configuration
+                    config_file=self.settings.kubeconfig,
+                    context=self.context,
+                    client_configuration=configuration,
+                    persist_config=False,
                 )
         except (ConfigException, OSError, ValueError, TypeError, yaml.YAMLError) as exc:
             raise SourceError(
@@ -335,6 +340,9 @@ class ClusterSource:
         try:
             return request()
         except ApiException as exc:
+            if not exc.status:
+                # With retries off the client reports transport failures (e.g. TLS) as status 0.
+                raise _connection_error(exc.reason or exc) from None
             raise _api_error(exc, verb=verb, resource=resource, namespace=namespace, group=group) from None
         except MaxRetryError as exc:
             raise _connection_error(exc.reason) from None
@@ -345,10 +353,12 @@ class ClusterSource:
 
 
 def _connection_error(reason):
-    from urllib3.exceptions import ConnectTimeoutError, ReadTimeoutError, SSLError
+    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError, SSLError
 
     text = str(reason)
-    if isinstance(reason, (ReadTimeoutError, ConnectTimeoutError, TimeoutError)) or "timed out" in text:
+    refused = isinstance(reason, (NewConnectionError, ConnectionRefusedError)) and "timed out" not in text
+    # NewConnectionError is a subclass of ConnectTimeoutError, so a refused connection is sorted out first.
+    if not refused and (isinstance(reason, (ReadTimeoutError, ConnectTimeoutError, TimeoutError)) or "timed out" in text):
         return SourceError(
             "timeout",
             "The Kubernetes API did not answer in time. It may be busy or far away: try again in a minute.",
