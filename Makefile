@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint check install install-dev serve clean
+.PHONY: run test lint check install install-dev serve clean bench-sandbox
 
 # Each stamp file is rebuilt only when its requirements change, so a second `make run` is quick.
 $(BIN)/python:
@@ -42,6 +42,9 @@ check: install-dev
 
 test: lint check
 	$(BIN)/pytest
+
+bench-sandbox: install-dev
+	$(BIN)/python bench/sandbox_bench.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

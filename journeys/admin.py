@@ -15,12 +15,14 @@ from .models import (
     ContentSource,
     GlossaryTerm,
     Journey,
+    LabRun,
     Lesson,
     LessonProgress,
     Module,
     Question,
     Quiz,
     QuizAttempt,
+    SandboxAssignment,
 )
 
 
@@ -329,3 +331,29 @@ class CohortAdmin(GroupAdmin):
     @admin.display(description="Learners", ordering="members")
     def member_count(self, group):
         return group.members
+
+
+# --- Sandbox ---
+
+
+@admin.register(SandboxAssignment)
+class SandboxAssignmentAdmin(admin.ModelAdmin):
+    list_display = ["user", "namespace", "context"]
+    search_fields = ["user__username", "namespace"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(LabRun)
+class LabRunAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "learner", "lab_slug", "outcome", "source", "namespace", "error_code", "duration_ms"]
+    list_filter = ["outcome", "lab_slug", "source", "error_code"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "namespace", "error_message"]
+    readonly_fields = [field.name for field in LabRun._meta.fields]
+
+    @admin.display(description="Learner", ordering="user__username")
+    def learner(self, run):
+        return run.user or "anonymous visitor"
+
+    def has_add_permission(self, request):
+        return False

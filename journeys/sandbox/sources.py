@@ -358,7 +358,9 @@ def _connection_error(reason):
     text = str(reason)
     refused = isinstance(reason, (NewConnectionError, ConnectionRefusedError)) and "timed out" not in text
     # NewConnectionError is a subclass of ConnectTimeoutError, so a refused connection is sorted out first.
-    if not refused and (isinstance(reason, (ReadTimeoutError, ConnectTimeoutError, TimeoutError)) or "timed out" in text):
+    if not refused and (
+        isinstance(reason, (ReadTimeoutError, ConnectTimeoutError, TimeoutError)) or "timed out" in text
+    ):
         return SourceError(
             "timeout",
             "The Kubernetes API did not answer in time. It may be busy or far away: try again in a minute.",

@@ -1,0 +1,77 @@
+"""Every lab check against fixtures shaped like real API server output: pass files pass, each
+fail-<check-id> file fails exactly that check."""
+
+from pathlib import Path
+
+import pytest
+
+from journeys.sandbox.labs import LABS, evaluate
+from journeys.sandbox.sources import FileSource
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def fixture_files():
+    return sorted(FIXTURES.glob("*/*.yaml"))
+
+
+def check_ids(lab):
+    return [check.__name__.replace("_", "-") for check in lab.checks]
+
+
+def report_for(path):
+    lab = LABS[path.parent.name]
+    snapshot = FileSource(text=path.read_text()).snapshot(lab.kinds)
+    return lab, evaluate(lab, snapshot, source="file")
+
+
+def test_every_lab_and_every_check_has_fixtures():
+    assert {path.name for path in FIXTURES.iterdir() if path.is_dir()} == set(LABS)
+    for slug, lab in LABS.items():
+        names = {path.stem for path in (FIXTURES / slug).glob("*.yaml")}
+        assert "pass" in names, slug
+        required = [
+            check_id
+            for check_id, check in zip(check_ids(lab), lab.checks, strict=True)
+            if check_id != "pods-ready" or slug != "stateful-web"
+        ]
+        for check_id in required:
+            assert any(name == f"fail-{check_id}" or name.startswith(f"fail-{check_id}-") for name in names), (
+                f"{slug}: no fixture fails {check_id}"
+            )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [path for path in fixture_files() if path.stem.startswith("pass")],
+    ids=lambda path: f"{path.parent.name}/{path.stem}",
+)
+def test_passing_fixtures_pass_every_required_check(path):
+    _, report = report_for(path)
+    failing = [(check.id, check.actual) for check in report.checks if check.required and check.status != "pass"]
+    assert report.passed, failing
+
+
+@pytest.mark.parametrize(
+    "path",
+    [path for path in fixture_files() if path.stem.startswith("fail-")],
+    ids=lambda path: f"{path.parent.name}/{path.stem}",
+)
+def test_failing_fixtures_fail_exactly_their_check(path):
+    lab, report = report_for(path)
+    name = path.stem.removeprefix("fail-")
+    [check_id] = [
+        check_id
+        for check_id in sorted(check_ids(lab), key=len, reverse=True)
+        if name == check_id or name.startswith(f"{check_id}-")
+    ][:1]
+    statuses = {check.id: check for check in report.checks}
+    assert statuses[check_id].status == "fail", statuses[check_id]
+    assert statuses[check_id].hint and statuses[check_id].actual and statuses[check_id].expected
+    others = [
+        (check.id, check.actual)
+        for check in report.checks
+        if check.required and check.id != check_id and check.status != "pass"
+    ]
+    assert not others, others
+    assert not report.passed
