@@ -202,3 +202,14 @@ def test_a_timeout_is_an_error_run(cluster_learner, kube_emulator, caplog):
     assert response.status_code == 200 and "did not answer in time" in response.content.decode()
     assert LabRun.objects.get().error_code == "timeout"
     assert any("could not read objects (timeout)" in record.getMessage() for record in caplog.records)
+
+
+@pytest.mark.parametrize("runs", [1, 5])
+def test_lesson_page_with_a_lab_has_constant_queries(client, user, cronjobs_lesson, django_assert_num_queries, runs):
+    client.force_login(user)
+    for _ in range(runs):
+        check(client, {"mode": "file", "paste": json.dumps(cronjob())})
+    # session, user, lesson, outline lessons, modules, progress update, completed ids,
+    # lab runs, sandbox assignment, quiz lookup
+    with django_assert_num_queries(10):
+        assert client.get(cronjobs_lesson.get_absolute_url()).status_code == 200
