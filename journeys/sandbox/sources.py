@@ -101,7 +101,7 @@ class FileSource:
             raise SourceError("bad-file", f"This is not valid YAML ({exc.__class__.__name__}).") from None
 
     def objects(self):
-        objects = []
+        objects, saw_list = [], False
         for number, document in enumerate(self.documents(), start=1):
             if not isinstance(document, dict):
                 raise SourceError(
@@ -109,7 +109,9 @@ class FileSource:
                     f"Document {number} is not a Kubernetes object (it is a {type(document).__name__}). "
                     "Paste the output of kubectl get ... -o yaml.",
                 )
-            items = document.get("items") if str(document.get("kind", "")).endswith("List") else [document]
+            is_list = str(document.get("kind", "")).endswith("List")
+            saw_list = saw_list or is_list
+            items = document.get("items") if is_list else [document]
             list_kind = str(document.get("kind", "")).removesuffix("List")
             for item in items or []:
                 if not isinstance(item, dict):
@@ -131,7 +133,8 @@ class FileSource:
                     raise SourceError(
                         "bad-file", f"More than {MAX_OBJECTS} objects were pasted; paste only this lab's."
                     )
-        if not objects:
+        # An empty List is a real answer (`kubectl get` found nothing); no objects and no List is not.
+        if not objects and not saw_list:
             raise SourceError("bad-file", "No Kubernetes objects were found in what you pasted.")
         return objects
 

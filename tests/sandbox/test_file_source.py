@@ -32,6 +32,11 @@ def test_several_documents_and_json_arrays():
     assert len(objects(json.dumps([POD, POD]))) == 2
 
 
+def test_an_empty_list_is_an_empty_namespace():
+    snapshot = FileSource(text="apiVersion: v1\nkind: List\nitems: []\n").snapshot(("CronJob",))
+    assert snapshot.count() == 0 and snapshot.namespace == "default"
+
+
 def test_secrets_are_never_kept():
     secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "data": {"password": "c2VjcmV0"}}
     assert [item["kind"] for item in objects(json.dumps([POD, secret]))] == ["Pod"]
@@ -54,7 +59,7 @@ def test_snapshot_uses_the_namespace_of_the_objects():
         ("kind: Pod\nmetadata: {}", "without kind or metadata.name"),
         ("kind: List\nitems: [3]", "holds an item that is not a Kubernetes object"),
         ("a: &x [1]\nb: *x", "aliases"),
-        ("kind: List\nitems: []", "No Kubernetes objects were found"),
+        ("# only a comment\n", "No Kubernetes objects were found"),
     ],
 )
 def test_malformed_input_is_refused_with_a_reason(text, reason):

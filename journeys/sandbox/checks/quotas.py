@@ -64,9 +64,27 @@ def limitrange_defaults(snapshot):
     )  # fmt: skip
 
 
+def declared_holders(snapshot):
+    """Objects whose pod spec the learner wrote: top-level workloads and bare Pods.
+
+    Pods made by a controller are left out: a LimitRange may have filled in defaults there, and the
+    lab asks for what the learner declared.
+    """
+    owned_kinds = {"ReplicaSet": "Deployment", "Job": "CronJob"}
+    holders = []
+    for kind in (*WORKLOAD_KINDS, "Pod"):
+        for item in snapshot.of_kind(kind):
+            owners = {reference.get("kind") for reference in metadata(item).get("ownerReferences") or []}
+            if kind == "Pod" and owners:
+                continue
+            if owned_kinds.get(kind) in owners:
+                continue
+            holders.append(item)
+    return holders
+
+
 def containers_declare_resources(snapshot):
-    """Judged on the Pods (they carry what the LimitRange added); on templates when no Pod runs yet."""
-    holders = snapshot.of_kind("Pod") or [item for kind in WORKLOAD_KINDS for item in snapshot.of_kind(kind)]
+    holders = declared_holders(snapshot)
     lacking = []
     for holder in holders:
         for container, kind in containers(pod_spec(holder)):
@@ -79,12 +97,16 @@ def containers_declare_resources(snapshot):
                 lacking.append(
                     f"{holder['kind']} {metadata(holder).get('name')}, {kind} {container.get('name')}: no {', '.join(absent)}"
                 )
+    if lacking:
+        actual = "; ".join(lacking[:5]) + (f" (and {len(lacking) - 5} more)" if len(lacking) > 5 else "")
+    else:
+        actual = f"all {len(holders)} workloads declare them" if holders else "no workloads to check"
     return result(
         "containers-declare-resources", "Every container declares requests and a memory limit", not lacking and bool(holders),
-        expected="cpu and memory requests and a memory limit on every container and init container",
-        actual="; ".join(lacking[:5]) + (f" (and {len(lacking) - 5} more)" if len(lacking) > 5 else "") if lacking else (
-            f"all {len(holders)} checked" if holders else "no Pods or workloads to check"),
-        hint="Set resources in each container of your manifests, init containers included, and apply them again.",
+        expected="cpu and memory requests and a memory limit on every container and init container you declare",
+        actual=actual,
+        hint="Set resources in each container of your manifests, init containers included, and apply them again. "
+        "A LimitRange default fills the gap at runtime, but declaring what a container needs is part of the lab.",
         teaches=f"{LESSON}#requests-and-limits",
     )  # fmt: skip
 
