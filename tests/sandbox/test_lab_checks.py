@@ -24,6 +24,9 @@ DEPENDENT_CHECKS = {
     ("stateful-web", "headless-service"): {"service-selects-pods"},
     ("team-quota", "quota-exists"): {"quota-covers-resources"},
     ("helm-release", "release-objects"): {"release-namespace", "release-workload"},
+    ("declarative-frontend", "replicas"): {"available"},
+    ("declarative-frontend", "created-with-apply"): {"not-changed-imperatively"},
+    ("healthy-app", "probe-ports-declared"): {"pods-ready"},
 }
 
 
@@ -91,10 +94,40 @@ def test_failing_fixtures_fail_exactly_their_check(path):
     statuses = {check.id: check for check in report.checks}
     assert statuses[check_id].status == "fail", statuses[check_id]
     assert statuses[check_id].hint and statuses[check_id].actual and statuses[check_id].expected
+    allowed = allowed_co_failures(lab, check_id) | {check_id}
     others = [
         (check.id, check.actual)
         for check in report.checks
-        if check.required and check.id != check_id and check.status != "pass"
+        if check.required and check.id not in allowed and check.status != "pass"
     ]
     assert not others, others
     assert not report.passed
+
+
+@pytest.mark.parametrize("path", fixture_files(), ids=lambda path: f"{path.parent.name}/{path.stem}")
+def test_fixtures_are_valid_api_objects(path):
+    """Each object deserialises into the official client's model of its kind, as a server response would."""
+    import json
+
+    from kubernetes.client import ApiClient
+
+    client = ApiClient()
+    for item in FileSource(text=path.read_text()).objects():
+        model = client.deserialize(json.dumps(item), f"V1{item['kind']}", "application/json")
+        assert model.metadata.name == item["metadata"]["name"]
+        assert client.sanitize_for_serialization(model).keys() >= {"apiVersion", "kind", "metadata"}
+
+
+SOLUTIONS = Path(__file__).resolve().parents[2] / "journeys" / "sandbox" / "solutions"
+
+
+@pytest.mark.parametrize("slug", sorted(slug for slug in LABS if slug != "helm-release"))
+def test_reference_solutions_draw_no_advice(slug):
+    """The answers the portal reveals are what a production reviewer would approve of."""
+    lab = LABS[slug]
+    snapshot = FileSource(text=(SOLUTIONS / lab.solution_file).read_text()).snapshot(lab.kinds, namespace="team-a")
+    report = evaluate(lab, snapshot, source="file")
+    assert report.advisories == []
+    spec_checks = {"statefulset-exists", "replicas", "service-name", "headless-service", "volume-claim-template"}
+    if slug == "stateful-web":
+        assert all(check.status == "pass" for check in report.checks if check.id in spec_checks)
