@@ -10,6 +10,8 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from portal import metrics
+
 from .forms import QuizSubmissionError, parse_quiz_answers
 from .grading import ChoiceSpec, QuestionSpec, grade_quiz
 from .models import Certificate, LabRun, LessonProgress, QuestionResponse, QuizAttempt
@@ -122,6 +124,7 @@ def quiz_submit(*, learner, session, quiz, token, data):
         return attempt, False
 
     quiz_form_open(session=session, quiz=quiz, renew=True)
+    metrics.quiz_submitted(passed=attempt.passed, final=quiz.is_final)
     return attempt, True
 
 
@@ -252,4 +255,5 @@ def lab_check(*, learner, lab, lesson, source, namespace=None):
     )
     if outcome == LabRun.Outcome.PASS:
         lesson_complete(learner=learner, lesson_id=lesson.pk, via=LessonProgress.Via.LAB)
+    metrics.lab_run_recorded(outcome=outcome, source=source.kind)
     return run, report

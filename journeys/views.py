@@ -6,6 +6,8 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from portal import metrics
+
 from . import selectors, services
 from .lab_views import lab_for_lesson, lab_panel_context
 from .learners import learner_for
@@ -82,6 +84,14 @@ def search(request):
 def healthz(request):
     """The process answers. No database: a slow database must not get a live pod restarted."""
     return HttpResponse("ok\n", content_type="text/plain")
+
+
+@require_GET
+@never_cache
+def metrics_view(request):
+    """Prometheus text format. Meant for scrapers inside the cluster; keep it off the public Ingress."""
+    body, content_type = metrics.exposition()
+    return HttpResponse(body, content_type=content_type)
 
 
 @require_GET

@@ -10,6 +10,7 @@ admin.site.index_title = "Curriculum and learners"
 urlpatterns = [
     path("healthz", journey_views.healthz, name="healthz"),
     path("readyz", journey_views.readyz, name="readyz"),
+    path("metrics", journey_views.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("account/", include("django.contrib.auth.urls")),
     path("", include("journeys.urls")),
