@@ -34,6 +34,7 @@ run: install
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/hadolint Dockerfile
 
 check: install-dev
 	$(BIN)/python manage.py check

@@ -1,0 +1,152 @@
+"""Two gunicorn processes on one PostgreSQL and one Redis behave as one portal: a login made on one
+is valid on the other, and the lab-check rate limit counts across both."""
+
+import http.cookiejar
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from tests import factories
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def redis_available():
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1) as sock:
+            sock.sendall(b"SELECT 15\r\nFLUSHDB\r\n")
+            return b"+OK" in sock.recv(100)
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def replicas(tmp_path):
+    if connection.vendor != "postgresql":
+        pytest.skip("replicas share one PostgreSQL; this suite runs it in the PostgreSQL pass")
+    if not redis_available():
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    database = connection.settings_dict
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": "replica-test-secret-key-" + "x" * 40,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+        "REDIS_URL": REDIS_URL,
+        "SECURE_SSL_REDIRECT": "false",
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
+        "SANDBOX_RUNS_PER_MINUTE": "3",
+        "STATIC_ROOT": str(tmp_path / "static"),
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+        "LOG_LEVEL": "WARNING",
+    }
+    (tmp_path / "metrics").mkdir()
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], env=env, cwd=settings.BASE_DIR, check=True
+    )
+    processes, urls = [], []
+    for _ in range(2):
+        port = free_port()
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "portal.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+        ]
+        command += ["--config", "python:portal.gunicorn_config"]
+        processes.append(subprocess.Popen(command, env=env, cwd=settings.BASE_DIR, stderr=subprocess.PIPE))
+        urls.append(f"http://127.0.0.1:{port}")
+    for url in urls:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/healthz", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+    yield urls
+    for process in processes:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+class Browser:
+    """One browser (one cookie jar) talking to whichever replica it is pointed at."""
+
+    def __init__(self):
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), NoRedirect())
+
+    def get(self, url):
+        return self._open(urllib.request.Request(url))
+
+    def post(self, url, data, page):
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        body = urllib.parse.urlencode({**data, "csrfmiddlewaretoken": token}).encode()
+        request = urllib.request.Request(url, data=body, headers={"Referer": url, "HX-Request": "true"})
+        return self._open(request)
+
+    def _open(self, request):
+        try:
+            with self.opener.open(request, timeout=15) as response:
+                return response.status, response.read().decode(), response.headers
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode(), error.headers
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def test_login_and_rate_limit_hold_across_two_replicas(replicas, settings):
+    first, second = replicas
+    # The replicas use the production hashers, not the fast one the test settings choose.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    user = factories.UserFactory(username="replica-learner")
+    lesson = factories.LessonFactory(slug="cronjobs", title="CronJobs")
+    browser = Browser()
+
+    _, page, _ = browser.get(f"{first}/account/login/")
+    status, _, headers = browser.post(
+        f"{first}/account/login/", {"username": user.username, "password": "correct-horse-battery"}, page
+    )
+    assert status == 302, "login on the first replica"
+    status, dashboard, _ = browser.get(f"{second}/dashboard/")
+    assert status == 200 and "replica-learner" in dashboard, "the second replica knows the session"
+
+    statuses = []
+    for index in range(4):
+        replica = replicas[index % 2]
+        _, page, _ = browser.get(f"{replica}{lesson.get_absolute_url()}")
+        status, _, headers = browser.post(
+            f"{replica}/labs/nightly-backup/check/", {"mode": "file", "paste": "kind: List\nitems: []\n"}, page
+        )
+        statuses.append(status)
+    assert statuses[:3] == [200, 200, 200]
+    assert statuses[3] == 429 and int(headers["Retry-After"]) >= 1
