@@ -136,3 +136,20 @@ def test_rbac_wildcards():
 )  # fmt: skip
 def test_image_tags(image, untagged):
     assert image_untagged(image) is untagged
+
+
+def test_quota_and_container_values_are_compared_as_quantities():
+    from journeys.sandbox.checks.common import requests_above_limits
+    from journeys.sandbox.checks.quotas import quota_value_problems
+
+    assert (
+        quota_value_problems(
+            {"requests.cpu": "500m", "limits.cpu": "1", "requests.memory": "1Gi", "limits.memory": "1073741824"}
+        )
+        == []
+    )
+    assert quota_value_problems({"cpu": "2500m", "limits.cpu": "2"}) == ["limits.cpu (2) is below requests.cpu (2500m)"]
+    container = {
+        "resources": {"requests": {"cpu": "0.5", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "100M"}}
+    }
+    assert requests_above_limits(container) == ["its memory request (128Mi) is above its limit (100M)"]

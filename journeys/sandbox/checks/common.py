@@ -137,3 +137,18 @@ def tolerates(toleration, taint):
 
 def describe_labels(labels):
     return ", ".join(f"{key}={value}" for key, value in sorted((labels or {}).items())) or "no labels"
+
+
+def requests_above_limits(container):
+    """Resources whose request is larger than the limit, compared as quantities (`500m` < `1`)."""
+    problems = []
+    for name in ("cpu", "memory"):
+        request, limit = resource(container, "requests", name), resource(container, "limits", name)
+        if request is None or limit is None:
+            continue
+        try:
+            if parse_quantity(request) > parse_quantity(limit):
+                problems.append(f"its {name} request ({request}) is above its limit ({limit})")
+        except QuantityError:
+            problems.append(f"its {name} request or limit is not a valid quantity")
+    return problems

@@ -1,6 +1,6 @@
 """Lab node-agent: DaemonSet ready on every node, tolerating the control-plane taint, with requests and a memory limit."""
 
-from .common import containers, has_quantity, missing, pod_spec, result, status, tolerates
+from .common import containers, has_quantity, missing, pod_spec, requests_above_limits, result, status, tolerates
 
 LESSON = "daemonsets"
 LAB = f"{LESSON}#lab-node-agent"
@@ -99,9 +99,14 @@ def memory_limit(snapshot):
             "memory-limit", "A memory limit", "DaemonSet", NAME, hint="Create the DaemonSet first.", teaches=LAB
         )
     lacking = _containers_lacking(snapshot, "limits", ["memory"])
+    lacking += [
+        f"{kind} {container.get('name')}: {problem}"
+        for container, kind in containers(pod_spec(snapshot.get("DaemonSet", NAME)))
+        for problem in requests_above_limits(container)
+    ]
     return result(
         "memory-limit", "A memory limit", not lacking,
-        expected="every container has a memory limit", actual="; ".join(lacking) or "all containers do",
+        expected="every container has a memory limit, no lower than its request", actual="; ".join(lacking) or "all containers do",
         hint="An agent runs on every node, so a leak would hurt every node: set resources.limits.memory (e.g. 64Mi).",
         teaches="namespaces-quotas-requests#requests-and-limits",
     )  # fmt: skip

@@ -1,7 +1,8 @@
 """Lab team-quota: ResourceQuota team-quota, a LimitRange with container defaults, and every container sized."""
 
+from ..quantities import QuantityError, parse_quantity
 from ..snapshot import WORKLOAD_KINDS
-from .common import containers, has_quantity, metadata, missing, pod_spec, result, spec
+from .common import containers, has_quantity, metadata, missing, pod_spec, requests_above_limits, result, spec
 
 LESSON = "namespaces-quotas-requests"
 LAB = f"{LESSON}#lab-team-quota"
@@ -36,14 +37,31 @@ def quota_covers_resources(snapshot):
             hint="Create the quota first.",
             teaches=LAB,
         )
-    hard = set((spec(found).get("hard") or {}).keys())
-    absent = [key for key, spellings in QUOTA_KEYS.items() if not hard & spellings]
+    hard_values = spec(found).get("hard") or {}
+    absent = [key for key, spellings in QUOTA_KEYS.items() if not set(hard_values) & spellings]
+    problems = [f"missing {', '.join(absent)}"] if absent else []
+    problems += quota_value_problems(hard_values)
     return result(
-        "quota-covers-resources", "The quota caps CPU, memory and Pods", not absent,
-        expected="spec.hard with " + ", ".join(QUOTA_KEYS), actual=f"missing {', '.join(absent)}" if absent else "all five set",
+        "quota-covers-resources", "The quota caps CPU, memory and Pods", not problems,
+        expected="spec.hard with " + ", ".join(QUOTA_KEYS) + ", each limit at least its request",
+        actual="; ".join(problems) or "all five set",
         hint="Add the missing keys under spec.hard, e.g. limits.cpu: \"4\" and pods: \"20\".",
         teaches=f"{LESSON}#resourcequota",
     )  # fmt: skip
+
+
+def quota_value_problems(hard):
+    """Values compared as quantities: `limits.cpu: "2"` under `requests.cpu: 2500m` can never be used."""
+    problems = []
+    for name in ("cpu", "memory"):
+        request = hard.get(f"requests.{name}", hard.get(name))
+        limit = hard.get(f"limits.{name}")
+        try:
+            if request is not None and limit is not None and parse_quantity(limit) < parse_quantity(request):
+                problems.append(f"limits.{name} ({limit}) is below requests.{name} ({request})")
+        except QuantityError:
+            problems.append(f"the {name} values are not valid quantities")
+    return problems
 
 
 def limitrange_defaults(snapshot):
@@ -93,10 +111,10 @@ def containers_declare_resources(snapshot):
                     ("requests", "cpu", "cpu request"), ("requests", "memory", "memory request"), ("limits", "memory", "memory limit"),
                 ) if not has_quantity(container, section, name)
             ]  # fmt: skip
+            where = f"{holder['kind']} {metadata(holder).get('name')}, {kind} {container.get('name')}"
             if absent:
-                lacking.append(
-                    f"{holder['kind']} {metadata(holder).get('name')}, {kind} {container.get('name')}: no {', '.join(absent)}"
-                )
+                lacking.append(f"{where}: no {', '.join(absent)}")
+            lacking += [f"{where}: {problem}" for problem in requests_above_limits(container)]
     if lacking:
         actual = "; ".join(lacking[:5]) + (f" (and {len(lacking) - 5} more)" if len(lacking) > 5 else "")
     else:
