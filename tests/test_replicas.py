@@ -140,6 +140,13 @@ def test_login_and_rate_limit_hold_across_two_replicas(replicas, settings):
     status, dashboard, _ = browser.get(f"{second}/dashboard/")
     assert status == 200 and "replica-learner" in dashboard, "the second replica knows the session"
 
+    # Static files: hashed names, compressed copies, cached for a long time.
+    stylesheet = re.search(r'href="(/static/css/site\.[0-9a-f]{12}\.css)"', dashboard).group(1)
+    request = urllib.request.Request(f"{first}{stylesheet}", headers={"Accept-Encoding": "gzip"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert "immutable" in response.headers["Cache-Control"] and "max-age=315360000" in response.headers["Cache-Control"]
+
     statuses = []
     for index in range(4):
         replica = replicas[index % 2]
