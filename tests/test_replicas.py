@@ -145,7 +145,10 @@ def test_login_and_rate_limit_hold_across_two_replicas(replicas, settings):
     request = urllib.request.Request(f"{first}{stylesheet}", headers={"Accept-Encoding": "gzip"})
     with urllib.request.urlopen(request, timeout=5) as response:
         assert response.headers["Content-Encoding"] == "gzip"
-        assert "immutable" in response.headers["Cache-Control"] and "max-age=315360000" in response.headers["Cache-Control"]
+        assert (
+            "immutable" in response.headers["Cache-Control"]
+            and "max-age=315360000" in response.headers["Cache-Control"]
+        )
 
     statuses = []
     for index in range(4):

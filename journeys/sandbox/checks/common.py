@@ -152,3 +152,18 @@ def requests_above_limits(container):
         except QuantityError:
             problems.append(f"its {name} request or limit is not a valid quantity")
     return problems
+
+
+def exists_check(check_id, kind, name, *, hint, teaches):
+    """A check that one object exists, named like the other checks (the function name is its id)."""
+
+    def check(snapshot):
+        found = snapshot.get(kind, name)
+        return result(
+            check_id, f"{kind} {name} exists", found is not None,
+            expected=f"a {kind} named {name}", actual="found" if found else f"no {kind} named {name}",
+            hint=hint, teaches=teaches,
+        )  # fmt: skip
+
+    check.__name__ = check_id.replace("-", "_")
+    return check

@@ -1,7 +1,7 @@
 """Lab nightly-backup: CronJob backup every day at 02:00, concurrencyPolicy Forbid, startingDeadlineSeconds set."""
 
 from ..schedules import ScheduleError, describe, same_schedule
-from .common import missing, result, spec
+from .common import exists_check, missing, result, spec
 
 LESSON = "cronjobs"
 LAB = f"{LESSON}#lab-nightly-backup"
@@ -9,14 +9,13 @@ NAME = "backup"
 WANTED = "0 2 * * *"
 
 
-def cronjob_exists(snapshot):
-    found = snapshot.get("CronJob", NAME)
-    return result(
-        "cronjob-exists", "CronJob backup exists", found is not None,
-        expected="a CronJob named backup", actual="found" if found else "no CronJob named backup",
-        hint="Apply a manifest with kind: CronJob (apiVersion batch/v1) and metadata.name: backup.",
-        teaches=f"{LESSON}#how-a-cronjob-works",
-    )  # fmt: skip
+cronjob_exists = exists_check(
+    "cronjob-exists",
+    "CronJob",
+    NAME,
+    hint="Apply a manifest with kind: CronJob (apiVersion batch/v1) and metadata.name: backup.",
+    teaches=f"{LESSON}#how-a-cronjob-works",
+)
 
 
 def schedule(snapshot):

@@ -1,6 +1,16 @@
 """Lab node-agent: DaemonSet ready on every node, tolerating the control-plane taint, with requests and a memory limit."""
 
-from .common import containers, has_quantity, missing, pod_spec, requests_above_limits, result, status, tolerates
+from .common import (
+    containers,
+    exists_check,
+    has_quantity,
+    missing,
+    pod_spec,
+    requests_above_limits,
+    result,
+    status,
+    tolerates,
+)
 
 LESSON = "daemonsets"
 LAB = f"{LESSON}#lab-node-agent"
@@ -8,13 +18,13 @@ NAME = "node-agent"
 CONTROL_PLANE_TAINT = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
 
 
-def daemonset_exists(snapshot):
-    found = snapshot.get("DaemonSet", NAME)
-    return result(
-        "daemonset-exists", "DaemonSet node-agent exists", found is not None,
-        expected="a DaemonSet named node-agent", actual="found" if found else "no DaemonSet named node-agent",
-        hint="Apply a manifest with kind: DaemonSet and metadata.name: node-agent.", teaches=f"{LESSON}#one-pod-per-node",
-    )  # fmt: skip
+daemonset_exists = exists_check(
+    "daemonset-exists",
+    "DaemonSet",
+    NAME,
+    hint="Apply a manifest with kind: DaemonSet and metadata.name: node-agent.",
+    teaches=f"{LESSON}#one-pod-per-node",
+)
 
 
 def ready_on_every_node(snapshot):

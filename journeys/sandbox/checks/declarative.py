@@ -2,7 +2,7 @@
 
 import json
 
-from .common import condition_true, metadata, missing, pod_spec, result, spec, status
+from .common import condition_true, exists_check, metadata, missing, pod_spec, result, spec, status
 
 LESSON = "declarative-configuration"
 LAB = f"{LESSON}#lab-declarative-frontend"
@@ -74,14 +74,13 @@ def imperative_changes(obj):
     return reasons
 
 
-def deployment_exists(snapshot):
-    found = snapshot.get("Deployment", NAME)
-    return result(
-        "deployment-exists", "Deployment frontend exists", found is not None,
-        expected="a Deployment named frontend", actual="found" if found else "no Deployment named frontend",
-        hint="Write frontend.yaml with kind: Deployment and metadata.name: frontend, then `kubectl apply -f frontend.yaml`.",
-        teaches=f"{LESSON}#declarative-object-configuration",
-    )  # fmt: skip
+deployment_exists = exists_check(
+    "deployment-exists",
+    "Deployment",
+    NAME,
+    hint="Write frontend.yaml with kind: Deployment and metadata.name: frontend, then `kubectl apply -f frontend.yaml`.",
+    teaches=f"{LESSON}#declarative-object-configuration",
+)
 
 
 def replicas(snapshot):

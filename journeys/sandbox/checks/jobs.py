@@ -1,21 +1,20 @@
 """Lab batch-pi: Job pi with completions 3, parallelism 2, restartPolicy Never or OnFailure, completed."""
 
-from .common import condition, condition_true, missing, pod_spec, result, spec, status
+from .common import condition, condition_true, exists_check, missing, pod_spec, result, spec, status
 
 LESSON = "jobs"
 LAB = f"{LESSON}#lab-batch-pi"
 NAME = "pi"
 
 
-def job_exists(snapshot):
-    found = snapshot.get("Job", NAME)
-    return result(
-        "job-exists", "Job pi exists", found is not None,
-        expected="a Job named pi", actual="found" if found else "no Job named pi",
-        hint="Apply a manifest with kind: Job and metadata.name: pi. A finished Job stays until you delete it, unless "
-        "ttlSecondsAfterFinished removed it: leave that field out for this lab.",
-        teaches=f"{LESSON}#a-first-job",
-    )  # fmt: skip
+job_exists = exists_check(
+    "job-exists",
+    "Job",
+    NAME,
+    hint="Apply a manifest with kind: Job and metadata.name: pi. A finished Job stays until you delete it, unless "
+    "ttlSecondsAfterFinished removed it: leave that field out for this lab.",
+    teaches=f"{LESSON}#a-first-job",
+)
 
 
 def _field(check_id, title, field, wanted, hint, anchor):

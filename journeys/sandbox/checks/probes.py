@@ -1,6 +1,6 @@
 """Lab healthy-app: Deployment api with readiness and liveness probes on declared ports, requests, all Pods Ready."""
 
-from .common import containers, has_quantity, missing, pod_ready, pod_spec, result, spec
+from .common import containers, exists_check, has_quantity, missing, pod_ready, pod_spec, result, spec
 
 LESSON = "monitoring"
 LAB = f"{LESSON}#lab-healthy-app"
@@ -8,13 +8,13 @@ NAME = "api"
 PROBES = ("readinessProbe", "livenessProbe", "startupProbe")
 
 
-def deployment_exists(snapshot):
-    found = snapshot.get("Deployment", NAME)
-    return result(
-        "deployment-exists", "Deployment api exists", found is not None,
-        expected="a Deployment named api", actual="found" if found else "no Deployment named api",
-        hint="Apply a manifest with kind: Deployment and metadata.name: api.", teaches=LAB,
-    )  # fmt: skip
+deployment_exists = exists_check(
+    "deployment-exists",
+    "Deployment",
+    NAME,
+    hint="Apply a manifest with kind: Deployment and metadata.name: api.",
+    teaches=LAB,
+)
 
 
 def _probe_check(check_id, title, field, hint):

@@ -2,7 +2,17 @@
 
 from ..quantities import QuantityError, parse_quantity
 from ..snapshot import WORKLOAD_KINDS
-from .common import containers, has_quantity, metadata, missing, pod_spec, requests_above_limits, result, spec
+from .common import (
+    containers,
+    exists_check,
+    has_quantity,
+    metadata,
+    missing,
+    pod_spec,
+    requests_above_limits,
+    result,
+    spec,
+)
 
 LESSON = "namespaces-quotas-requests"
 LAB = f"{LESSON}#lab-team-quota"
@@ -17,13 +27,13 @@ QUOTA_KEYS = {
 }
 
 
-def quota_exists(snapshot):
-    found = snapshot.get("ResourceQuota", NAME)
-    return result(
-        "quota-exists", "ResourceQuota team-quota exists", found is not None,
-        expected="a ResourceQuota named team-quota", actual="found" if found else "no ResourceQuota named team-quota",
-        hint="Apply a manifest with kind: ResourceQuota and metadata.name: team-quota.", teaches=f"{LESSON}#resourcequota",
-    )  # fmt: skip
+quota_exists = exists_check(
+    "quota-exists",
+    "ResourceQuota",
+    NAME,
+    hint="Apply a manifest with kind: ResourceQuota and metadata.name: team-quota.",
+    teaches=f"{LESSON}#resourcequota",
+)
 
 
 def quota_covers_resources(snapshot):

@@ -6,7 +6,7 @@ they reference; `*` in a rule stands for every group, resource or verb.
 
 from ..report import ERROR, CheckResult
 from ..snapshot import WORKLOAD_KINDS
-from .common import metadata, missing, pod_spec, result
+from .common import exists_check, metadata, missing, pod_spec, result
 
 LESSON = "serviceaccounts-and-rbac"
 LAB = f"{LESSON}#lab-least-privilege"
@@ -70,22 +70,22 @@ def bindings_for_account(snapshot):
     return bindings
 
 
-def serviceaccount_exists(snapshot):
-    found = snapshot.get("ServiceAccount", ACCOUNT)
-    return result(
-        "serviceaccount-exists", "ServiceAccount reporter exists", found is not None,
-        expected="a ServiceAccount named reporter", actual="found" if found else "no ServiceAccount named reporter",
-        hint="Apply a manifest with kind: ServiceAccount and metadata.name: reporter.", teaches=f"{LESSON}#serviceaccounts",
-    )  # fmt: skip
+serviceaccount_exists = exists_check(
+    "serviceaccount-exists",
+    "ServiceAccount",
+    ACCOUNT,
+    hint="Apply a manifest with kind: ServiceAccount and metadata.name: reporter.",
+    teaches=f"{LESSON}#serviceaccounts",
+)
 
 
-def role_exists(snapshot):
-    found = snapshot.get("Role", ROLE)
-    return result(
-        "role-exists", "Role pod-reader exists", found is not None,
-        expected="a Role named pod-reader", actual="found" if found else "no Role named pod-reader",
-        hint="Apply a Role (apiVersion rbac.authorization.k8s.io/v1) named pod-reader.", teaches=f"{LESSON}#roles-and-rules",
-    )  # fmt: skip
+role_exists = exists_check(
+    "role-exists",
+    "Role",
+    ROLE,
+    hint="Apply a Role (apiVersion rbac.authorization.k8s.io/v1) named pod-reader.",
+    teaches=f"{LESSON}#roles-and-rules",
+)
 
 
 def role_grants_pod_read_only(snapshot):

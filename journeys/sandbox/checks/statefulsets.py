@@ -1,20 +1,19 @@
 """Lab stateful-web: StatefulSet web, 3 replicas, serviceName web, headless Service web, volumeClaimTemplate www."""
 
-from .common import describe_labels, missing, pod_template_labels, result, selector_matches, spec, status
+from .common import describe_labels, exists_check, missing, pod_template_labels, result, selector_matches, spec, status
 
 LESSON = "statefulsets"
 LAB = f"{LESSON}#lab-stateful-web"
 NAME = "web"
 
 
-def statefulset_exists(snapshot):
-    found = snapshot.get("StatefulSet", NAME)
-    return result(
-        "statefulset-exists", "StatefulSet web exists", found is not None,
-        expected="a StatefulSet named web", actual="found" if found else "no StatefulSet named web",
-        hint="Create it with `kubectl apply -f` on a manifest whose kind is StatefulSet and metadata.name is web.",
-        teaches=f"{LESSON}#sticky-identity",
-    )  # fmt: skip
+statefulset_exists = exists_check(
+    "statefulset-exists",
+    "StatefulSet",
+    NAME,
+    hint="Create it with `kubectl apply -f` on a manifest whose kind is StatefulSet and metadata.name is web.",
+    teaches=f"{LESSON}#sticky-identity",
+)
 
 
 def replicas(snapshot):

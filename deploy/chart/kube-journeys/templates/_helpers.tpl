@@ -145,13 +145,6 @@ The values that cannot work together fail the render with a message instead of a
 {{- end }}
 
 {{/*
-The pod-level hardening shared by the portal's Pods.
-*/}}
-{{- define "kube-journeys.podSecurityContext" -}}
-{{- toYaml .Values.podSecurityContext }}
-{{- end }}
-
-{{/*
 Environment every portal container gets: the ConfigMap and the Secret, plus the switches that
 keep schema changes out of the web Pods. MIGRATE_ON_START is off because several replicas
 migrating at once would race; the hook Job migrates once, before new code serves traffic.
@@ -170,6 +163,9 @@ migrating at once would race; the hook Job migrates once, before new code serves
   value: "false"
 - name: TMPDIR
   value: /tmp
+{{- end }}
+
+{{- define "kube-journeys.sandboxEnv" -}}
 {{- if .Values.sandbox.kubeconfigSecret }}
 - name: SANDBOX_KUBECONFIG
   value: /etc/kube-journeys/sandbox/kubeconfig
