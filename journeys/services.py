@@ -7,6 +7,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
+from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -20,6 +22,7 @@ from .sandbox.sources import SourceError
 from .selectors import quiz_questions_for_seed
 
 OPEN_FORMS_SESSION_KEY = "open_quiz_forms"
+QUIZ_FORM_SALT = "journeys.quiz-form"
 logger = logging.getLogger(__name__)
 
 
@@ -28,26 +31,56 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class OpenQuizForm:
-    """The quiz form a learner has in front of them: its token makes a second submit harmless."""
+    """The quiz form a learner has in front of them.
 
-    token: str
+    Its token is signed and carries the attempt's id, seed and start time, so a submission needs
+    nothing from the server to be graded, and the id makes a second submit of the same form
+    harmless. Visitors who already have a session keep their open form there, so a reload shows
+    the same questions in the same order; a first-time visitor gets no session (and no database
+    write) just for reading a page.
+    """
+
+    attempt_id: str
     seed: int
     issued_at: datetime
+    quiz_id: int
+
+    @property
+    def token(self):
+        payload = {"a": self.attempt_id, "s": self.seed, "t": self.issued_at.isoformat(), "q": self.quiz_id}
+        return signing.dumps(payload, salt=QUIZ_FORM_SALT, compress=True)
+
+
+def _new_form(quiz):
+    return OpenQuizForm(str(uuid.uuid4()), secrets.randbelow(2**31), timezone.now(), quiz.pk)
 
 
 def quiz_form_open(*, session, quiz, renew=False):
-    """The learner's open form for ``quiz`` (kept in the session so a reload shows the same order)."""
+    """The learner's open form for ``quiz``: kept in an existing session, never the reason to start one."""
+    if session.session_key is None and not session.modified:
+        return _new_form(quiz)
     forms = session.get(OPEN_FORMS_SESSION_KEY, {})
-    entry = forms.get(str(quiz.pk))
-    if entry is None or renew:
-        entry = {
-            "token": str(uuid.uuid4()),
-            "seed": secrets.randbelow(2**31),
-            "issued_at": timezone.now().isoformat(),
-        }
-        forms[str(quiz.pk)] = entry
+    token = forms.get(str(quiz.pk))
+    form = None if (token is None or renew) else quiz_form_read(token, quiz=quiz, check_age=False)
+    if form is None:
+        form = _new_form(quiz)
+        forms[str(quiz.pk)] = form.token
         session[OPEN_FORMS_SESSION_KEY] = forms
-    return OpenQuizForm(entry["token"], entry["seed"], datetime.fromisoformat(entry["issued_at"]))
+    return form
+
+
+def quiz_form_read(token, *, quiz, check_age=True):
+    """The form a submitted token stands for, or None when it is out of date; raises on a forged token."""
+    try:
+        max_age = settings.QUIZ_FORM_MAX_AGE if check_age else None
+        payload = signing.loads(token, salt=QUIZ_FORM_SALT, max_age=max_age)
+    except signing.SignatureExpired:
+        return None
+    except signing.BadSignature:
+        raise QuizSubmissionError("This quiz form is damaged. Reload the page and answer again.") from None
+    if payload.get("q") != quiz.pk:
+        raise QuizSubmissionError("This answer sheet belongs to another quiz. Reload the page and answer again.")
+    return OpenQuizForm(payload["a"], payload["s"], datetime.fromisoformat(payload["t"]), payload["q"])
 
 
 def question_spec(question):
@@ -72,14 +105,13 @@ def quiz_submit(*, learner, session, quiz, token, data):
     A second submit of the same form (double click, two tabs, a retry) returns the first attempt
     instead of recording another; the unique token makes that hold even for concurrent requests.
     """
-    existing = QuizAttempt.objects.filter(submission_token=_uuid(token)).first()
+    open_form = quiz_form_read(token, quiz=quiz, check_age=False)
+    existing = QuizAttempt.objects.filter(submission_token=open_form.attempt_id).first()
     if existing is not None:
         if not learner.owns(existing):
             raise QuizSubmissionError("This quiz form belongs to someone else. Reload the page.", status=403)
         return existing, False
-
-    open_form = quiz_form_open(session=session, quiz=quiz)
-    if token != open_form.token:
+    if quiz_form_read(token, quiz=quiz) is None:
         raise QuizSubmissionError("This quiz form is out of date. Reload the page and answer again.", status=409)
 
     questions = quiz_questions_for_seed(quiz, open_form.seed)
@@ -92,7 +124,7 @@ def quiz_submit(*, learner, session, quiz, token, data):
             attempt = QuizAttempt.objects.create(
                 **learner.owner_fields(),
                 quiz=quiz,
-                submission_token=open_form.token,
+                submission_token=open_form.attempt_id,
                 seed=open_form.seed,
                 question_ids=[spec.id for spec in specs],
                 answers={str(key): value for key, value in answers.items()},
@@ -118,7 +150,7 @@ def quiz_submit(*, learner, session, quiz, token, data):
                 lesson_complete(learner=learner, lesson_id=quiz.lesson_id, via=LessonProgress.Via.QUIZ)
     except IntegrityError:
         # The same form was submitted concurrently and the other request recorded it first.
-        attempt = QuizAttempt.objects.filter(submission_token=open_form.token).first()
+        attempt = QuizAttempt.objects.filter(submission_token=open_form.attempt_id).first()
         if attempt is None:
             raise
         return attempt, False
@@ -126,13 +158,6 @@ def quiz_submit(*, learner, session, quiz, token, data):
     quiz_form_open(session=session, quiz=quiz, renew=True)
     metrics.quiz_submitted(passed=attempt.passed, final=quiz.is_final)
     return attempt, True
-
-
-def _uuid(token):
-    try:
-        return uuid.UUID(str(token))
-    except ValueError:
-        raise QuizSubmissionError("This quiz form is damaged. Reload the page and answer again.") from None
 
 
 # --- Lesson progress ---

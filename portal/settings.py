@@ -128,6 +128,10 @@ STORAGES = {
     },
 }
 
+# --- Quizzes ---
+# How long a quiz form may stay open before its submission is refused as out of date.
+QUIZ_FORM_MAX_AGE = int(os.environ.get("QUIZ_FORM_MAX_AGE", str(24 * 3600)))
+
 # --- Curriculum ---
 # Where `load_journeys` reads the curriculum files from when no directory is given.
 JOURNEYS_CONTENT_DIR = Path(os.environ.get("JOURNEYS_CONTENT_DIR", BASE_DIR / "journeys" / "content"))

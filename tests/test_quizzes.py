@@ -3,13 +3,14 @@
 import re
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from journeys.models import LessonProgress, QuestionResponse, Quiz, QuizAttempt
 from tests import factories
 
 pytestmark = pytest.mark.django_db
-TOKEN = re.compile(r'name="token" value="([0-9a-f-]+)"')
+TOKEN = re.compile(r'name="token" value="([^"]+)"')
 
 
 @pytest.fixture
@@ -40,8 +41,15 @@ def test_lesson_page_shows_every_kind_of_question(client, quiz_setup):
         assert f'<select id="q{ordering.id}-{choice.id}" name="q{ordering.id}-{choice.id}">' in page
 
 
-def test_choice_order_is_shuffled_per_attempt_and_stable_on_reload(client, quiz_setup):
+def test_reading_a_quiz_starts_no_session(client, quiz_setup):
+    quiz, _, _ = quiz_setup
+    open_quiz(client, quiz)
+    assert settings.SESSION_COOKIE_NAME not in client.cookies
+
+
+def test_choice_order_is_shuffled_per_attempt_and_stable_on_reload(client, user, quiz_setup):
     quiz, questions, right = quiz_setup
+    client.force_login(user)
     token, first = open_quiz(client, quiz)
     _, again = open_quiz(client, quiz)
     assert TOKEN.search(again).group(1) == token
@@ -125,7 +133,9 @@ def test_double_submit_records_one_attempt(client, quiz_setup):
         ("garbage-token", 400, "damaged"),
     ],
 )
-def test_tampered_or_incomplete_submissions_are_refused_and_record_nothing(client, quiz_setup, tamper, status, message):
+def test_tampered_or_incomplete_submissions_are_refused_and_record_nothing(
+    client, quiz_setup, settings, tamper, status, message
+):
     quiz, questions, right = quiz_setup
     token, _ = open_quiz(client, quiz)
     data = {**right, "token": token}
@@ -151,9 +161,9 @@ def test_tampered_or_incomplete_submissions_are_refused_and_record_nothing(clien
     elif tamper == "ordering-out-of-range":
         data[f"q{ordering.id}-{ordering.choices.first().id}"] = "7"
     elif tamper == "stale-token":
-        data["token"] = "00000000-0000-4000-8000-000000000000"
+        settings.QUIZ_FORM_MAX_AGE = -1
     elif tamper == "garbage-token":
-        data["token"] = "not-a-uuid"
+        data["token"] = token[:-3] + "abc"
     response = submit(client, quiz, data)
     assert response.status_code == status
     content = response.content.decode()
@@ -223,3 +233,12 @@ def test_lesson_page_with_quiz_has_constant_queries(client, user, django_assert_
     # quiz, questions, choices, attempts, attempt summary, session save
     with django_assert_num_queries(12):
         assert client.get(quiz.lesson.get_absolute_url()).status_code == 200
+
+
+def test_a_form_of_another_quiz_is_refused(client, quiz_setup):
+    quiz, _, right = quiz_setup
+    other, _, _ = factories.quiz_with_every_kind()
+    other_token, _ = open_quiz(client, other)
+    response = submit(client, quiz, {**right, "token": other_token})
+    assert response.status_code == 400 and "belongs to another quiz" in response.content.decode()
+    assert not QuizAttempt.objects.exists()

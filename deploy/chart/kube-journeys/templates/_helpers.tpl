@@ -147,7 +147,7 @@ The values that cannot work together fail the render with a message instead of a
 {{/*
 Environment every portal container gets: the ConfigMap and the Secret, plus the switches that
 keep schema changes out of the web Pods. MIGRATE_ON_START is off because several replicas
-migrating at once would race; the hook Job migrates once, before new code serves traffic.
+migrating at once would race; the hook Job migrates once per install or upgrade.
 */}}
 {{- define "kube-journeys.portalEnvFrom" -}}
 - configMapRef:
