@@ -1,7 +1,8 @@
 """Thin views: pick the selector, render the page (or, for htmx requests, one partial of it)."""
 
+from django.conf import settings
 from django.db import connection
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -89,7 +90,13 @@ def healthz(request):
 @require_GET
 @never_cache
 def metrics_view(request):
-    """Prometheus text format. Meant for scrapers inside the cluster; keep it off the public Ingress."""
+    """Prometheus text format, for scrapers inside the cluster.
+
+    A request that came through a proxy (an Ingress adds X-Forwarded-For) is answered 404, so the
+    figures are not published to the internet along with the site.
+    """
+    if settings.METRICS_DIRECT_ONLY and "HTTP_X_FORWARDED_FOR" in request.META:
+        raise Http404("Metrics are only served to scrapers inside the cluster.")
     body, content_type = metrics.exposition()
     return HttpResponse(body, content_type=content_type)
 

@@ -128,6 +128,10 @@ STORAGES = {
     },
 }
 
+# --- Metrics ---
+# /metrics answers only requests that did not pass through a proxy (no X-Forwarded-For).
+METRICS_DIRECT_ONLY = env_bool("METRICS_DIRECT_ONLY", True)
+
 # --- Quizzes ---
 # How long a quiz form may stay open before its submission is refused as out of date.
 QUIZ_FORM_MAX_AGE = int(os.environ.get("QUIZ_FORM_MAX_AGE", str(24 * 3600)))

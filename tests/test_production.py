@@ -139,3 +139,8 @@ def test_request_id_is_echoed_and_logged_as_json(client, db, caplog):
 def test_a_forged_request_id_is_replaced(client, db):
     response = client.get("/healthz", headers={"X-Request-ID": "bad id\nwith newline"})
     assert re.fullmatch(r"[0-9a-f]{32}", response["X-Request-ID"])
+
+
+def test_metrics_are_not_served_through_a_proxy(client, db):
+    assert client.get("/metrics").status_code == 200
+    assert client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.7"}).status_code == 404
