@@ -8,7 +8,21 @@ class JourneysConfig(AppConfig):
 
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
+        from django.db.models.signals import post_delete, post_save
 
+        from . import models
+        from .content_cache import content_changed
         from .signals import merge_anonymous_progress
 
         user_logged_in.connect(merge_anonymous_progress, dispatch_uid="journeys-merge-anonymous-progress")
+        for model in (
+            models.Journey,
+            models.Module,
+            models.Lesson,
+            models.GlossaryTerm,
+            models.Quiz,
+            models.Question,
+            models.Choice,
+        ):
+            post_save.connect(content_changed, sender=model, dispatch_uid=f"content-changed-save-{model.__name__}")
+            post_delete.connect(content_changed, sender=model, dispatch_uid=f"content-changed-delete-{model.__name__}")

@@ -19,7 +19,17 @@ def can_preview_drafts(user):
     return bool(user is not None and user.is_active and user.is_staff)
 
 
-class VisibilityQuerySet(models.QuerySet):
+class CurriculumQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        # Bulk updates (admin's publish action, scripts) send no signals; cached reads must still see them.
+        from .content_cache import content_changed
+
+        count = super().update(**kwargs)
+        content_changed()
+        return count
+
+
+class VisibilityQuerySet(CurriculumQuerySet):
     def published(self):
         return self.filter(is_published=True)
 
@@ -61,6 +71,8 @@ class Module(models.Model):
     title = models.CharField(max_length=200)
     summary = models.TextField(blank=True)
     order = models.PositiveIntegerField(default=0)
+
+    objects = CurriculumQuerySet.as_manager()
 
     class Meta:
         ordering = ["journey", "order", "id"]
@@ -142,7 +154,7 @@ class Lesson(models.Model):
         self.search_text = " ".join([self.title, self.summary, *self.objectives, rendered.text, *self.takeaways])
 
 
-class GlossaryQuerySet(models.QuerySet):
+class GlossaryQuerySet(CurriculumQuerySet):
     def as_entries(self):
         return {
             slug: lesson_markdown.GlossaryEntry(slug, term, definition)
@@ -206,6 +218,8 @@ class Quiz(models.Model):
         null=True, blank=True, help_text="Questions drawn at random per attempt; empty means all of them."
     )
 
+    objects = CurriculumQuerySet.as_manager()
+
     class Meta:
         verbose_name_plural = "quizzes"
         constraints = [
@@ -263,6 +277,8 @@ class Question(models.Model):
         blank=True, help_text="Shown when the answer is wrong (true/false, short answer, kubectl, ordering)."
     )
 
+    objects = CurriculumQuerySet.as_manager()
+
     class Meta:
         ordering = ["quiz", "order", "id"]
 
@@ -285,6 +301,8 @@ class Choice(models.Model):
     feedback = models.TextField(
         blank=True, help_text="Why this choice is right or, for a wrong choice, why it is wrong."
     )
+
+    objects = CurriculumQuerySet.as_manager()
 
     class Meta:
         ordering = ["question", "order", "id"]

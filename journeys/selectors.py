@@ -8,6 +8,7 @@ from django.db.models import Count, Prefetch, Q, Sum
 from django.http import Http404
 from django.urls import reverse
 
+from .content_cache import cached
 from .markdown import lesson_url
 from .models import (
     Certificate,
@@ -79,7 +80,12 @@ def journey_for_user(*, user, journey_slug):
 
 
 def journey_outline_for_user(*, user, journey):
-    """The journey's modules and the lessons this user may see, in two queries."""
+    """The journey's modules and the lessons this user may see (cached per content version)."""
+    audience = "staff" if can_preview_drafts(user) else "public"
+    return cached(f"outline:{journey.pk}:{audience}", lambda: _journey_outline(user=user, journey=journey))
+
+
+def _journey_outline(*, user, journey):
     lessons = (
         Lesson.objects.visible_to(user)
         .filter(journey=journey)
@@ -192,12 +198,19 @@ def answers_revealed(quiz, *, attempt_count, passed):
 
 
 def quiz_with_questions(quiz_filter):
-    return (
-        Quiz.objects.filter(**quiz_filter)
-        .select_related("journey", "lesson")
-        .prefetch_related(Prefetch("questions", queryset=Question.objects.prefetch_related("choices")))
-        .first()
-    )
+    """A quiz with its questions and choices, cached per content version (False caches "no quiz")."""
+    name = "quiz:" + ",".join(f"{key}={getattr(value, 'pk', value)}" for key, value in sorted(quiz_filter.items()))
+
+    def build():
+        found = (
+            Quiz.objects.filter(**quiz_filter)
+            .select_related("journey", "lesson")
+            .prefetch_related(Prefetch("questions", queryset=Question.objects.prefetch_related("choices")))
+            .first()
+        )
+        return found if found is not None else False
+
+    return cached(name, build) or None
 
 
 def learner_attempts(*, learner, quiz, limit=10):

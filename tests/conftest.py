@@ -11,6 +11,16 @@ CONTENT_DIR = Path(django_settings.BASE_DIR) / "journeys" / "content"
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: cached curriculum reads must not leak between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_test_settings(settings, tmp_path_factory):
     settings.STATIC_ROOT = tmp_path_factory.getbasetemp() / "static-root"
     settings.STATIC_ROOT.mkdir(exist_ok=True)

@@ -190,6 +190,27 @@ def test_lesson_page_query_count_does_not_grow_with_lessons(client, db, django_a
 
 
 @pytest.mark.parametrize("lessons", [3, 15])
+def test_warm_lesson_page_reads_the_outline_and_quiz_from_the_cache(client, db, django_assert_num_queries, lessons):
+    _, created = build_journey(lessons)
+    client.get(created[1].get_absolute_url())
+    with django_assert_num_queries(2):  # another lesson: the lesson itself and its quiz lookup
+        assert client.get(created[2].get_absolute_url()).status_code == 200
+    with django_assert_num_queries(1):  # a lesson read before: only the lesson row
+        assert client.get(created[2].get_absolute_url()).status_code == 200
+
+
+def test_cached_outline_follows_admin_changes(client, curriculum):
+    lesson = Lesson.objects.get(slug="jobs")
+    assert f'href="{lesson.get_absolute_url()}"' in client.get(JOURNEY_URL).content.decode()
+    Lesson.objects.filter(pk=lesson.pk).update(is_published=False)  # as the admin action does
+    assert f'href="{lesson.get_absolute_url()}"' not in client.get(JOURNEY_URL).content.decode()
+    lesson.is_published = True
+    lesson.title = "Jobs, renamed"
+    lesson.save()
+    assert "Jobs, renamed" in client.get(JOURNEY_URL).content.decode()
+
+
+@pytest.mark.parametrize("lessons", [3, 15])
 def test_journey_page_query_count_does_not_grow_with_lessons(client, db, django_assert_num_queries, lessons):
     journey, _ = build_journey(lessons)
     with django_assert_num_queries(4):

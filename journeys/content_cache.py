@@ -1,0 +1,36 @@
+"""Caching of curriculum reads that every page repeats (journey outlines, quizzes with their questions).
+
+Cached values are keyed by a content version that changes whenever any curriculum row is saved,
+deleted or bulk-updated, so an edit in admin or a `load_journeys` shows at once on every replica
+(the version lives in the shared cache when REDIS_URL is set).
+"""
+
+import time
+
+from django.core.cache import cache
+
+VERSION_KEY = "journeys:content-version"
+TIMEOUT = 3600
+
+
+def content_version():
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        version = time.time_ns()
+        cache.add(VERSION_KEY, version, timeout=None)
+        version = cache.get(VERSION_KEY, version)
+    return version
+
+
+def content_changed(**kwargs):
+    cache.set(VERSION_KEY, time.time_ns(), timeout=None)
+
+
+def cached(name, build):
+    """``build()`` once per content version; ``name`` must identify everything the value depends on."""
+    key = f"journeys:{name}:{content_version()}"
+    value = cache.get(key)
+    if value is None:
+        value = build()
+        cache.set(key, value, timeout=TIMEOUT)
+    return value
