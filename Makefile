@@ -47,5 +47,10 @@ test: lint check
 bench-sandbox: install-dev
 	$(BIN)/python bench/sandbox_bench.py
 
+# Rebuilds the PostgreSQL database kube_journeys_bench and load-tests gunicorn on 127.0.0.1 (see BENCHMARKS.md).
+.PHONY: bench
+bench: install
+	$(BIN)/python bench/web_bench.py
+
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

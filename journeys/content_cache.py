@@ -5,8 +5,11 @@ deleted or bulk-updated, so an edit in admin or a `load_journeys` shows at once 
 (the version lives in the shared cache when REDIS_URL is set).
 """
 
+import hashlib
 import time
+from functools import cache as once
 
+from django.apps import apps
 from django.core.cache import cache
 
 VERSION_KEY = "journeys:content-version"
@@ -26,9 +29,20 @@ def content_changed(**kwargs):
     cache.set(VERSION_KEY, time.time_ns(), timeout=None)
 
 
+@once
+def schema_fingerprint():
+    """Changes when a release changes the curriculum models, so no replica unpickles an old shape."""
+    fields = [
+        f"{model.__name__}.{field.name}"
+        for model in apps.get_app_config("journeys").get_models()
+        for field in model._meta.get_fields()
+    ]
+    return hashlib.sha256("|".join(sorted(fields)).encode()).hexdigest()[:12]
+
+
 def cached(name, build):
     """``build()`` once per content version; ``name`` must identify everything the value depends on."""
-    key = f"journeys:{name}:{content_version()}"
+    key = f"journeys:{name}:{schema_fingerprint()}:{content_version()}"
     value = cache.get(key)
     if value is None:
         value = build()
