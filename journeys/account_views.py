@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET
 
 from . import selectors
@@ -23,7 +24,13 @@ def signup(request):
         # Logging in moves the progress made before signing up into the new account (see apps.py).
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, "Welcome! Your account is ready and your progress so far is saved in it.")
-        return redirect(request.POST.get("next") or "journeys:dashboard")
+        next_url = request.POST.get("next", "")
+        # Only this site's own pages: a crafted link must not send a new learner elsewhere.
+        if url_has_allowed_host_and_scheme(
+            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            return redirect(next_url)
+        return redirect("journeys:dashboard")
     status = 400 if request.method == "POST" else 200
     return render(request, "registration/signup.html", {"form": form}, status=status)
 

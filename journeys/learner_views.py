@@ -1,6 +1,7 @@
 """A learner's own progress: mark lessons complete, the dashboard, the certificate."""
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -21,18 +22,23 @@ def lesson_complete(request, lesson_id):
         services.lesson_complete(learner=learner, lesson_id=lesson.pk)
     if not request.htmx:
         return redirect(lesson.get_absolute_url())
-    outline = selectors.journey_outline_for_user(user=request.user, journey=lesson.journey)
+    return render(request, "journeys/lesson_detail.html#completion", lesson_progress_context(learner, lesson))
+
+
+def lesson_progress_context(learner, lesson, *, completion_oob=False):
+    """The completion button and progress bars of a lesson page, for an htmx swap after a change."""
+    outline = selectors.journey_outline_for_user(user=learner.user or AnonymousUser(), journey=lesson.journey)
     completed = selectors.completed_lesson_ids(learner=learner, journey=lesson.journey)
     progress, module_progress = selectors.outline_progress(outline, completed)
-    context = {
+    return {
         "lesson": lesson,
         "journey": lesson.journey,
         "is_complete": lesson.pk in completed,
         "progress": progress,
         "module_progress": module_progress.get(lesson.module.slug),
         "oob": True,
+        "completion_oob": completion_oob,
     }
-    return render(request, "journeys/lesson_detail.html#completion", context)
 
 
 @require_GET

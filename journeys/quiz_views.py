@@ -2,10 +2,12 @@
 
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
 from . import selectors, services
 from .forms import QuizSubmissionError
+from .learner_views import lesson_progress_context
 from .learners import learner_for
 
 QUIZ_TEMPLATE = "journeys/quiz.html"
@@ -58,7 +60,15 @@ def quiz_submit(request, quiz_id):
         return render(request, template, context, status=error.status)
     if not request.htmx:
         return redirect(attempt.get_absolute_url())
-    return render(request, f"{QUIZ_TEMPLATE}#panel", attempt_context(request, attempt, learner))
+    response = render(request, f"{QUIZ_TEMPLATE}#panel", attempt_context(request, attempt, learner))
+    if attempt.passed and quiz.lesson_id:
+        # Passing completed the lesson: update its button and progress bars in the same swap.
+        response.content += render_to_string(
+            "journeys/lesson_detail.html#completion",
+            lesson_progress_context(learner, quiz.lesson, completion_oob=True),
+            request=request,
+        ).encode()
+    return response
 
 
 def attempt_context(request, attempt, learner):

@@ -187,3 +187,17 @@ def test_certificate_page_needs_an_account(client):
     journey = factories.JourneyFactory()
     response = client.get(reverse("journeys:certificate", args=[journey.slug]))
     assert response.status_code == 302 and "/account/login/" in response["Location"]
+
+
+@pytest.mark.parametrize(
+    ("next_url", "expected"), [("/glossary/", "/glossary/"), ("https://evil.example/", "/dashboard/")]
+)
+def test_signup_only_redirects_to_this_site(client, next_url, expected):
+    data = {
+        "username": "newbie",
+        "email": "n@example.com",
+        "password1": "k8s-is-fun-2026",
+        "password2": "k8s-is-fun-2026",
+    }
+    response = client.post(reverse("journeys:signup"), {**data, "next": next_url})
+    assert response.status_code == 302 and response["Location"] == expected

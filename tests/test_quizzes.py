@@ -242,3 +242,12 @@ def test_a_form_of_another_quiz_is_refused(client, quiz_setup):
     response = submit(client, quiz, {**right, "token": other_token})
     assert response.status_code == 400 and "belongs to another quiz" in response.content.decode()
     assert not QuizAttempt.objects.exists()
+
+
+def test_passing_by_htmx_also_updates_the_completion_button_and_progress(client, quiz_setup):
+    quiz, _, right = quiz_setup
+    token, _ = open_quiz(client, quiz)
+    content = submit(client, quiz, {**right, "token": token}).content.decode()
+    assert 'id="lesson-completion" class="completion" hx-swap-oob="true"' in content
+    assert "You have completed this lesson." in content
+    assert 'id="journey-progress" class="progress-block" hx-swap-oob="true"' in content and "1 of 1 lesson" in content

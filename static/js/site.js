@@ -21,6 +21,15 @@
     });
   }
 
+  // WCAG 2.1.1: a code block or table that scrolls sideways must be reachable with the keyboard,
+  // or keyboard users cannot read the end of its long lines. Only the ones that overflow get a tab stop.
+  function focusableScrollers(root) {
+    root.querySelectorAll("pre, table").forEach(function (box) {
+      if (box.hasAttribute("tabindex") || box.scrollWidth <= box.clientWidth) return;
+      if (/auto|scroll/.test(getComputedStyle(box).overflowX)) box.setAttribute("tabindex", "0");
+    });
+  }
+
   function flash(button, text) {
     button.textContent = text;
     window.setTimeout(function () { button.textContent = "Copy"; }, 1800);
@@ -40,6 +49,7 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () { addCopyButtons(document); });
-  document.addEventListener("htmx:afterSwap", function (event) { addCopyButtons(event.target); });
+  document.addEventListener("DOMContentLoaded", function () { addCopyButtons(document); focusableScrollers(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { addCopyButtons(event.target); focusableScrollers(event.target); });
+  window.addEventListener("resize", function () { focusableScrollers(document); });
 })();
