@@ -33,7 +33,8 @@ def lab_for_lesson(lesson):
 
 def lab_panel_context(request, lab, lesson, *, run=None, report=None, error=None):
     learner = learner_for(request)
-    namespace, _ = namespace_for(request.user)
+    configured = cluster_configured()
+    namespace, _ = namespace_for(request.user) if configured else (None, None)
     runs = list(learner.records(LabRun.objects.filter(lab_slug=lab.slug)).only(
         "id", "outcome", "source", "namespace", "created_at", "error_message"
     )[:HISTORY_LENGTH])  # fmt: skip
@@ -41,8 +42,8 @@ def lab_panel_context(request, lab, lesson, *, run=None, report=None, error=None
         "lab": lab,
         "lab_lesson": lesson,
         "lab_namespace": namespace,
-        "cluster_mode": cluster_configured() and namespace is not None,
-        "cluster_configured": cluster_configured(),
+        "cluster_mode": configured and namespace is not None,
+        "cluster_configured": configured,
         "solution": reference_solution(lab),
         "lab_runs": runs,
         "run": run,

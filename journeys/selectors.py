@@ -118,6 +118,8 @@ def lesson_for_user(*, user, journey_slug, lesson_slug):
     lesson = (
         Lesson.objects.visible_to(user)
         .select_related("module", "journey")
+        # The page shows the stored HTML; the Markdown source and search text are large and unused here.
+        .defer("body", "search_text", "journey__description")
         .filter(journey__slug=journey_slug, slug=lesson_slug)
         .first()
     )
@@ -161,6 +163,15 @@ def completed_lesson_ids(*, learner, journey=None):
     if journey is not None:
         rows = rows.filter(lesson__journey=journey)
     return set(rows.values_list("lesson_id", flat=True))
+
+
+def journey_progress(*, learner, journey):
+    """{lesson id: (completed_at, last_viewed_at)} for this learner in ``journey``, in one query."""
+    rows = learner.records(LessonProgress.objects.filter(lesson__journey_id=journey.pk))
+    return {
+        lesson_id: (done, seen)
+        for lesson_id, done, seen in rows.values_list("lesson_id", "completed_at", "last_viewed_at")
+    }
 
 
 def outline_progress(outline, completed_ids):
@@ -214,9 +225,14 @@ def quiz_with_questions(quiz_filter):
 
 
 def learner_attempts(*, learner, quiz, limit=10):
-    attempts = learner.records(QuizAttempt.objects.filter(quiz=quiz)).order_by("-submitted_at", "-id")
-    summary = attempts.aggregate(count=Count("id"), passed=Count("id", filter=Q(passed=True)))
-    return list(attempts.only("id", "score", "passed", "submitted_at", "started_at")[:limit]), summary
+    """The learner's latest attempts at ``quiz`` and how many they made and passed, in one query."""
+    attempts = list(
+        learner.records(QuizAttempt.objects.filter(quiz=quiz))
+        .order_by("-submitted_at", "-id")
+        .only("id", "score", "passed", "submitted_at", "started_at")
+    )
+    summary = {"count": len(attempts), "passed": sum(attempt.passed for attempt in attempts)}
+    return attempts[:limit], summary
 
 
 def quiz_questions_for_seed(quiz, seed, questions=None):
@@ -369,9 +385,20 @@ def dashboard_for_learner(*, learner, user):
         .values("id", "journey_id", "slug", "title")
     )
     progress_rows = list(
-        learner.records(
-            LessonProgress.objects.filter(lesson__in=[row["id"] for row in visible_lessons])
-        ).select_related("lesson__journey")
+        learner.records(LessonProgress.objects.filter(lesson__in=[row["id"] for row in visible_lessons]))
+        .select_related("lesson__journey")
+        .only(
+            "lesson_id",
+            "completed_at",
+            "completed_via",
+            "last_viewed_at",
+            "user_id",
+            "anon_key",
+            "lesson__title",
+            "lesson__slug",
+            "lesson__journey_id",
+            "lesson__journey__slug",
+        )
     )
     completed = {row.lesson_id for row in progress_rows if row.completed_at}
     viewed = sorted(
@@ -380,6 +407,24 @@ def dashboard_for_learner(*, learner, user):
     attempts = list(
         learner.records(QuizAttempt.objects.all())
         .select_related("quiz__lesson", "quiz__journey")
+        .only(
+            "id",
+            "score",
+            "passed",
+            "submitted_at",
+            "started_at",
+            "quiz_id",
+            "user_id",
+            "anon_key",
+            "quiz__is_final",
+            "quiz__title",
+            "quiz__journey_id",
+            "quiz__lesson_id",
+            "quiz__lesson__title",
+            "quiz__lesson__slug",
+            "quiz__lesson__journey_id",
+            "quiz__journey__slug",
+        )
         .order_by("-submitted_at")[:50]
     )
     finals = {quiz.journey_id: quiz for quiz in Quiz.objects.filter(journey__in=journeys, is_final=True)}

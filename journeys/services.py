@@ -5,7 +5,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -173,16 +173,34 @@ def _progress_row(learner, lesson_id):
     return progress
 
 
-def lesson_viewed(*, learner, lesson_id):
-    """Remember the last lesson opened, for "continue where you left off"."""
+VIEW_RECORD_INTERVAL = timedelta(minutes=5)
+NOT_RECORDED = object()
+
+
+def lesson_viewed(*, learner, lesson_id, last_viewed_at=NOT_RECORDED):
+    """Remember the last lesson opened, for "continue where you left off".
+
+    ``last_viewed_at`` is what the caller already read (None: a row without a view; the default:
+    no row). Re-reading a lesson within a few minutes writes nothing: a page view should not
+    cost a database write each time.
+    """
     if not learner.is_known:
         return
-    updated = LessonProgress.objects.filter(lesson_id=lesson_id, **learner.owner_fields()).update(
-        last_viewed_at=timezone.now()
-    )
+    now = timezone.now()
+    if (
+        last_viewed_at is not NOT_RECORDED
+        and last_viewed_at is not None
+        and now - last_viewed_at < VIEW_RECORD_INTERVAL
+    ):
+        return
+    updated = 0
+    if last_viewed_at is not NOT_RECORDED:
+        updated = LessonProgress.objects.filter(lesson_id=lesson_id, **learner.owner_fields()).update(
+            last_viewed_at=now
+        )
     if not updated:
         progress = _progress_row(learner, lesson_id)
-        LessonProgress.objects.filter(pk=progress.pk).update(last_viewed_at=timezone.now())
+        LessonProgress.objects.filter(pk=progress.pk).update(last_viewed_at=now)
 
 
 def lesson_complete(*, learner, lesson_id, via=LessonProgress.Via.MANUAL):

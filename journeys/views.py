@@ -44,8 +44,10 @@ def lesson_detail(request, journey_slug, lesson_slug):
     outline = selectors.journey_outline_for_user(user=request.user, journey=lesson.journey)
     previous, following = selectors.lesson_neighbours(outline, lesson.slug)
     learner = learner_for(request)
-    services.lesson_viewed(learner=learner, lesson_id=lesson.pk)
-    completed = selectors.completed_lesson_ids(learner=learner, journey=lesson.journey)
+    progress_rows = selectors.journey_progress(learner=learner, journey=lesson.journey) if learner.is_known else {}
+    viewed = progress_rows[lesson.pk][1] if lesson.pk in progress_rows else services.NOT_RECORDED
+    services.lesson_viewed(learner=learner, lesson_id=lesson.pk, last_viewed_at=viewed)
+    completed = {lesson_id for lesson_id, (done, _) in progress_rows.items() if done}
     progress, module_progress = selectors.outline_progress(outline, completed)
     context = {
         "lesson": lesson,

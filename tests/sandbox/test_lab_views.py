@@ -209,7 +209,7 @@ def test_lesson_page_with_a_lab_has_constant_queries(client, user, cronjobs_less
     client.force_login(user)
     for _ in range(runs):
         check(client, {"mode": "file", "paste": json.dumps(cronjob())})
-    # session, user, lesson, outline lessons, modules, progress update, completed ids,
-    # lab runs, sandbox assignment, quiz lookup
-    with django_assert_num_queries(10):
+    # The count stays the same however many runs the learner has; with no cluster configured
+    # the page does not look up a namespace.
+    with django_assert_num_queries(9):
         assert client.get(cronjobs_lesson.get_absolute_url()).status_code == 200
