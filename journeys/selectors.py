@@ -262,6 +262,11 @@ def quiz_state(*, learner, quiz, open_form):
     questions = quiz_questions_for_seed(quiz, open_form.seed, list(quiz.questions.all()))
     for question in questions:
         question.shown_choices = shuffled_choices(question, open_form.seed)
+        # Defaults for what a rejected submission fills in: a missing attribute costs the template
+        # engine a slow failed lookup on every choice.
+        question.submitted = []
+        for choice in question.shown_choices:
+            choice.submitted_position = ""
     attempts, summary = learner_attempts(learner=learner, quiz=quiz)
     return QuizState(
         quiz=quiz,
