@@ -40,11 +40,22 @@ def schema_fingerprint():
     return hashlib.sha256("|".join(sorted(fields)).encode()).hexdigest()[:12]
 
 
+def _key(name):
+    return f"journeys:{name}:{schema_fingerprint()}:{content_version()}"
+
+
+def cached_get(name):
+    return cache.get(_key(name))
+
+
+def cached_set(name, value):
+    cache.set(_key(name), value, timeout=TIMEOUT)
+
+
 def cached(name, build):
     """``build()`` once per content version; ``name`` must identify everything the value depends on."""
-    key = f"journeys:{name}:{schema_fingerprint()}:{content_version()}"
-    value = cache.get(key)
+    value = cached_get(name)
     if value is None:
         value = build()
-        cache.set(key, value, timeout=TIMEOUT)
+        cached_set(name, value)
     return value

@@ -27,7 +27,7 @@ def quiz_panel_context(request, quiz, *, error=None, submitted=None):
     state = selectors.quiz_state(learner=learner, quiz=quiz, open_form=open_form)
     if submitted is not None:
         selectors.attach_submitted_answers(state.questions, submitted)
-    return {"quiz": quiz, "state": state, "error": error, "history": state.attempts}
+    return {"quiz": quiz, "state": state, "error": error, "history": state.attempts, "open_form": open_form}
 
 
 @require_GET

@@ -6,6 +6,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from django.conf import settings
 from django.core import signing
@@ -45,8 +46,9 @@ class OpenQuizForm:
     issued_at: datetime
     quiz_id: int
 
-    @property
+    @cached_property
     def token(self):
+        # Computed once: the signature carries a timestamp, and every use must see the same string.
         payload = {"a": self.attempt_id, "s": self.seed, "t": self.issued_at.isoformat(), "q": self.quiz_id}
         return signing.dumps(payload, salt=QUIZ_FORM_SALT, compress=True)
 

@@ -3,13 +3,14 @@
 from django.conf import settings
 from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from portal import metrics
 
-from . import selectors, services
+from . import page_cache, selectors, services
 from .lab_views import lab_for_lesson, lab_panel_context
 from .learners import learner_for
 from .quiz_views import quiz_panel_context
@@ -40,6 +41,9 @@ def journey_detail(request, journey_slug):
 
 @require_GET
 def lesson_detail(request, journey_slug, lesson_slug):
+    shared_page = page_cache.applies(request)
+    if shared_page and (response := page_cache.serve(request)) is not None:
+        return response
     lesson = selectors.lesson_for_user(user=request.user, journey_slug=journey_slug, lesson_slug=lesson_slug)
     outline = selectors.journey_outline_for_user(user=request.user, journey=lesson.journey)
     previous, following = selectors.lesson_neighbours(outline, lesson.slug)
@@ -66,7 +70,13 @@ def lesson_detail(request, journey_slug, lesson_slug):
     quiz = selectors.quiz_with_questions({"lesson": lesson})
     if quiz is not None:
         context.update(quiz_panel_context(request, quiz))
-    return render(request, "journeys/lesson_detail.html", context)
+    if not shared_page:
+        return render(request, "journeys/lesson_detail.html", context)
+    # One token for the whole page, so the cached copy can swap it for each reader's own.
+    context["csrf_token"] = get_token(request)
+    response = render(request, "journeys/lesson_detail.html", context)
+    page_cache.store(request, response, csrf_token=context["csrf_token"], quiz_form=context.get("open_form"))
+    return response
 
 
 @require_GET

@@ -131,7 +131,7 @@ class LearnerBuilder:
         rng = self.rng
         roll = rng.random()
         # Most learners are somewhere in the middle; some never start, some finish.
-        done = 0 if roll < 0.15 else len(lessons) if roll > 0.85 else rng.randint(1, len(lessons) - 1)
+        done = 0 if roll < 0.15 else len(lessons) if roll > 0.85 else rng.randint(1, max(1, len(lessons) - 1))
         started = self.user.date_joined
         moments = sorted(started + (self.now - started) * rng.random() for _ in range(done + 2))
         for index, lesson in enumerate(lessons[:done]):

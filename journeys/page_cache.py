@@ -1,0 +1,69 @@
+"""Whole lesson pages for readers who have no session yet (most anonymous traffic).
+
+Such a page is the same for every first-time reader except two values: the CSRF token and the
+signed quiz token. The rendered page is cached per content version with those two replaced by
+markers, and each response gets fresh ones; the quiz keeps the seed it was rendered with, so every
+first-time reader sees the same question order until they start a session (after which their own
+open form, with its own seed, is used).
+"""
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.utils import timezone
+
+from .content_cache import cached_get, cached_set
+from .services import OpenQuizForm
+
+CSRF_MARK = "__kube_journeys_csrf_token__"
+QUIZ_MARK = "__kube_journeys_quiz_token__"
+
+
+@dataclass
+class CachedPage:
+    html: str
+    content_type: str
+    quiz_id: int | None = None
+    quiz_seed: int | None = None
+
+
+def applies(request):
+    """Only plain GETs from readers with no session and no pending messages can share a page."""
+    return (
+        request.method == "GET"
+        and not request.htmx
+        and not request.user.is_authenticated
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and "messages" not in request.COOKIES
+    )
+
+
+def _name(request):
+    return "page:" + hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
+
+
+def serve(request):
+    """The cached page with fresh tokens, or None."""
+    page = cached_get(_name(request))
+    if page is None:
+        return None
+    html = page.html.replace(CSRF_MARK, get_token(request))
+    if page.quiz_id is not None:
+        form = OpenQuizForm(str(uuid.uuid4()), page.quiz_seed, timezone.now(), page.quiz_id)
+        html = html.replace(QUIZ_MARK, form.token)
+    return HttpResponse(html, content_type=page.content_type)
+
+
+def store(request, response, *, csrf_token, quiz_form=None):
+    if response.status_code != 200:
+        return
+    html = response.content.decode(response.charset).replace(csrf_token, CSRF_MARK)
+    page = CachedPage(html=html, content_type=response["Content-Type"])
+    if quiz_form is not None:
+        page.html = page.html.replace(quiz_form.token, QUIZ_MARK)
+        page.quiz_id, page.quiz_seed = quiz_form.quiz_id, quiz_form.seed
+    cached_set(_name(request), page)
