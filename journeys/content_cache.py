@@ -14,19 +14,31 @@ from django.core.cache import cache
 
 VERSION_KEY = "journeys:content-version"
 TIMEOUT = 3600
+# How long a process trusts the version it last read: edits reach every replica within this time.
+VERSION_RECHECK_SECONDS = 1.0
+_local = {"version": None, "read_at": 0.0}
 
 
 def content_version():
+    now = time.monotonic()
+    if _local["version"] is not None and now - _local["read_at"] < VERSION_RECHECK_SECONDS:
+        return _local["version"]
     version = cache.get(VERSION_KEY)
     if version is None:
-        version = time.time_ns()
-        cache.add(VERSION_KEY, version, timeout=None)
-        version = cache.get(VERSION_KEY, version)
+        cache.add(VERSION_KEY, time.time_ns(), timeout=None)
+        version = cache.get(VERSION_KEY)
+    _local.update(version=version, read_at=now)
     return version
 
 
 def content_changed(**kwargs):
     cache.set(VERSION_KEY, time.time_ns(), timeout=None)
+    forget_local()
+
+
+def forget_local():
+    """Read the version from the shared cache next time (after the cache was cleared, for one)."""
+    _local.update(version=None, read_at=0.0)
 
 
 @once

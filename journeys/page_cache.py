@@ -16,7 +16,7 @@ from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.utils import timezone
 
-from .content_cache import cached_get, cached_set
+from .content_cache import cached_get, cached_set, content_version
 from .services import OpenQuizForm
 
 CSRF_MARK = "__kube_journeys_csrf_token__"
@@ -46,11 +46,32 @@ def _name(request):
     return "page:" + hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
 
 
+# Each worker keeps the pages it served recently, so a hit costs neither a cache round trip nor
+# unpickling; entries are only used while the content version they were made for is current.
+LOCAL_PAGES = 256
+_local_pages = {}
+
+
+def _local_get(name, version):
+    entry = _local_pages.get(name)
+    return entry[1] if entry is not None and entry[0] == version else None
+
+
+def _local_put(name, version, page):
+    if len(_local_pages) >= LOCAL_PAGES:
+        _local_pages.clear()
+    _local_pages[name] = (version, page)
+
+
 def serve(request):
     """The cached page with fresh tokens, or None."""
-    page = cached_get(_name(request))
+    name, version = _name(request), content_version()
+    page = _local_get(name, version)
     if page is None:
-        return None
+        page = cached_get(name)
+        if page is None:
+            return None
+        _local_put(name, version, page)
     html = page.html.replace(CSRF_MARK, get_token(request))
     if page.quiz_id is not None:
         form = OpenQuizForm(str(uuid.uuid4()), page.quiz_seed, timezone.now(), page.quiz_id)
@@ -67,3 +88,4 @@ def store(request, response, *, csrf_token, quiz_form=None):
         page.html = page.html.replace(quiz_form.token, QUIZ_MARK)
         page.quiz_id, page.quiz_seed = quiz_form.quiz_id, quiz_form.seed
     cached_set(_name(request), page)
+    _local_put(_name(request), content_version(), page)
