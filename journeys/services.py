@@ -116,7 +116,8 @@ def quiz_submit(*, learner, session, quiz, token, data):
     if quiz_form_read(token, quiz=quiz) is None:
         raise QuizSubmissionError("This quiz form is out of date. Reload the page and answer again.", status=409)
 
-    questions = quiz_questions_for_seed(quiz, open_form.seed)
+    # The quiz usually arrives with its questions and choices prefetched (and cached): reuse them.
+    questions = quiz_questions_for_seed(quiz, open_form.seed, list(quiz.questions.all()))
     specs = [question_spec(question) for question in questions]
     answers = parse_quiz_answers(data, specs)
     outcomes, score, passed = grade_quiz(specs, answers, pass_mark=quiz.pass_mark)
@@ -135,19 +136,7 @@ def quiz_submit(*, learner, session, quiz, token, data):
                 passed=passed,
                 started_at=open_form.issued_at,
             )
-            for spec, outcome in zip(specs, outcomes, strict=True):
-                response = QuestionResponse.objects.create(
-                    attempt=attempt,
-                    question_id=spec.id,
-                    score=outcome.score,
-                    is_correct=outcome.correct,
-                    text_answer=answers[spec.id] if isinstance(answers[spec.id], str) else "",
-                )
-                chosen = answers[spec.id]
-                if spec.kind in ("single", "true_false"):
-                    response.chosen_choices.set([chosen])
-                elif spec.kind == "multiple":
-                    response.chosen_choices.set(chosen)
+            _record_responses(attempt, specs, outcomes, answers)
             if passed and quiz.lesson_id:
                 lesson_complete(learner=learner, lesson_id=quiz.lesson_id, via=LessonProgress.Via.QUIZ)
     except IntegrityError:
@@ -160,6 +149,31 @@ def quiz_submit(*, learner, session, quiz, token, data):
     quiz_form_open(session=session, quiz=quiz, renew=True)
     metrics.quiz_submitted(passed=attempt.passed, final=quiz.is_final)
     return attempt, True
+
+
+def _record_responses(attempt, specs, outcomes, answers):
+    """One row per answered question and one per chosen choice, in two inserts."""
+    responses = QuestionResponse.objects.bulk_create(
+        [
+            QuestionResponse(
+                attempt=attempt,
+                question_id=spec.id,
+                score=outcome.score,
+                is_correct=outcome.correct,
+                text_answer=answers[spec.id] if isinstance(answers[spec.id], str) else "",
+            )
+            for spec, outcome in zip(specs, outcomes, strict=True)
+        ]
+    )
+    chosen = QuestionResponse.chosen_choices.through
+    links = []
+    for spec, response in zip(specs, responses, strict=True):
+        answer = answers[spec.id]
+        if spec.kind in ("single", "true_false"):
+            links.append(chosen(questionresponse_id=response.pk, choice_id=answer))
+        elif spec.kind == "multiple":
+            links += [chosen(questionresponse_id=response.pk, choice_id=choice_id) for choice_id in answer]
+    chosen.objects.bulk_create(links)
 
 
 # --- Lesson progress ---
