@@ -4,7 +4,7 @@ import logging
 import secrets
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 
@@ -45,10 +45,14 @@ class OpenQuizForm:
     seed: int
     issued_at: datetime
     quiz_id: int
+    # The token this form was read from, if any: re-signing would change its timestamp.
+    signed: str = field(default="", compare=False)
 
     @cached_property
     def token(self):
         # Computed once: the signature carries a timestamp, and every use must see the same string.
+        if self.signed:
+            return self.signed
         payload = {"a": self.attempt_id, "s": self.seed, "t": self.issued_at.isoformat(), "q": self.quiz_id}
         return signing.dumps(payload, salt=QUIZ_FORM_SALT, compress=True)
 
@@ -82,7 +86,7 @@ def quiz_form_read(token, *, quiz, check_age=True):
         raise QuizSubmissionError("This quiz form is damaged. Reload the page and answer again.") from None
     if payload.get("q") != quiz.pk:
         raise QuizSubmissionError("This answer sheet belongs to another quiz. Reload the page and answer again.")
-    return OpenQuizForm(payload["a"], payload["s"], datetime.fromisoformat(payload["t"]), payload["q"])
+    return OpenQuizForm(payload["a"], payload["s"], datetime.fromisoformat(payload["t"]), payload["q"], signed=token)
 
 
 def question_spec(question):
