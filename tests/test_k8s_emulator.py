@@ -344,6 +344,10 @@ def test_default_client_retries_read_timeouts_three_times(cluster, kubeconfig):
         client.CoreV1Api(api).list_namespaced_pod("team-a", _request_timeout=(1, 0.02))
 
     assert isinstance(exc_info.value.reason, urllib3.exceptions.ReadTimeoutError)
+    # The last try may still be on its way into the server when the client gives up on it.
+    deadline = time.monotonic() + 2
+    while cluster.request_count(r"/pods$") < 4 and time.monotonic() < deadline:
+        time.sleep(0.02)
     assert cluster.request_count(r"/pods$") == 4
 
 
@@ -354,7 +358,7 @@ def test_short_delay_is_only_slow(cluster, core):
     core.read_namespace("team-a")
     core.read_namespace("team-a")
 
-    assert 0.1 <= time.monotonic() - started < 0.5
+    assert 0.1 <= time.monotonic() - started < 2.0  # slow once, not timed out (generous for a busy machine)
 
 
 def test_request_log_and_counts(cluster, core):
