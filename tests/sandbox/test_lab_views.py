@@ -121,13 +121,17 @@ def test_cluster_mode_needs_an_assigned_namespace(client, cronjobs_lesson, setti
     assert not LabRun.objects.exists()
 
 
-def test_rate_limit_answers_429_with_when_to_retry(client, cronjobs_lesson, settings):
+def test_rate_limit_answers_429_with_when_to_retry(client, cronjobs_lesson, settings, monkeypatch):
+    import journeys.ratelimit
+
+    # Mid-minute, so the fixed window cannot roll over between the requests.
+    monkeypatch.setattr(journeys.ratelimit, "clock", lambda: 1_800_000_030.0)
     settings.SANDBOX_RUNS_PER_MINUTE = 2
     for _ in range(2):
         assert check(client, {"mode": "file", "paste": json.dumps(cronjob())}).status_code == 200
     response = check(client, {"mode": "file", "paste": json.dumps(cronjob())})
     assert response.status_code == 429
-    assert 1 <= int(response["Retry-After"]) <= 61
+    assert int(response["Retry-After"]) == 31
     assert f"check again in {response['Retry-After']} seconds" in response.content.decode()
     assert LabRun.objects.count() == 2
 
