@@ -1,5 +1,7 @@
 """Helpers shared by the lab checks: reading pod templates, selectors, readiness, and result builders."""
 
+import functools
+
 from ..quantities import QuantityError, parse_quantity
 from ..report import FAIL, PASS, CheckResult
 
@@ -167,3 +169,30 @@ def exists_check(check_id, kind, name, *, hint, teaches):
 
     check.__name__ = check_id.replace("-", "_")
     return check
+
+
+def requires(kind, name, check_id, title, *, teaches, hint=None, required=True):
+    """Decorate a check that reads one object: when it is missing, answer that instead of checking.
+
+    The decorated function receives the object: ``check(snapshot, found)``.
+    """
+
+    def decorate(check):
+        @functools.wraps(check)
+        def run(snapshot):
+            found = snapshot.get(kind, name)
+            if found is None:
+                return missing(
+                    check_id,
+                    title,
+                    kind,
+                    name,
+                    hint=hint or f"Create the {kind} first.",
+                    teaches=teaches,
+                    required=required,
+                )
+            return check(snapshot, found)
+
+        return run
+
+    return decorate

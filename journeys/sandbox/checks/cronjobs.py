@@ -1,7 +1,7 @@
 """Lab nightly-backup: CronJob backup every day at 02:00, concurrencyPolicy Forbid, startingDeadlineSeconds set."""
 
 from ..schedules import ScheduleError, describe, same_schedule
-from .common import exists_check, missing, result, spec
+from .common import exists_check, requires, result, spec
 
 LESSON = "cronjobs"
 LAB = f"{LESSON}#lab-nightly-backup"
@@ -18,12 +18,8 @@ cronjob_exists = exists_check(
 )
 
 
-def schedule(snapshot):
-    found = snapshot.get("CronJob", NAME)
-    if found is None:
-        return missing(
-            "schedule", "Runs every day at 02:00", "CronJob", NAME, hint="Create the CronJob first.", teaches=LAB
-        )
+@requires("CronJob", NAME, "schedule", "Runs every day at 02:00", teaches=LAB)
+def schedule(snapshot, found):
     value = str(spec(found).get("schedule", ""))
     try:
         words = describe(value)
@@ -38,17 +34,8 @@ def schedule(snapshot):
     )  # fmt: skip
 
 
-def concurrency_policy(snapshot):
-    found = snapshot.get("CronJob", NAME)
-    if found is None:
-        return missing(
-            "concurrency-policy",
-            "Never two backups at once",
-            "CronJob",
-            NAME,
-            hint="Create the CronJob first.",
-            teaches=LAB,
-        )
+@requires("CronJob", NAME, "concurrency-policy", "Never two backups at once", teaches=LAB)
+def concurrency_policy(snapshot, found):
     policy = spec(found).get("concurrencyPolicy") or "Allow"
     return result(
         "concurrency-policy", "Never two backups at once", policy == "Forbid",
@@ -58,17 +45,8 @@ def concurrency_policy(snapshot):
     )  # fmt: skip
 
 
-def starting_deadline(snapshot):
-    found = snapshot.get("CronJob", NAME)
-    if found is None:
-        return missing(
-            "starting-deadline",
-            "startingDeadlineSeconds is set",
-            "CronJob",
-            NAME,
-            hint="Create the CronJob first.",
-            teaches=LAB,
-        )
+@requires("CronJob", NAME, "starting-deadline", "startingDeadlineSeconds is set", teaches=LAB)
+def starting_deadline(snapshot, found):
     deadline = spec(found).get("startingDeadlineSeconds")
     return result(
         "starting-deadline", "startingDeadlineSeconds is set", isinstance(deadline, int) and deadline > 0,

@@ -4,9 +4,9 @@ from .common import (
     containers,
     exists_check,
     has_quantity,
-    missing,
     pod_spec,
     requests_above_limits,
+    requires,
     result,
     status,
     tolerates,
@@ -27,17 +27,8 @@ daemonset_exists = exists_check(
 )
 
 
-def ready_on_every_node(snapshot):
-    found = snapshot.get("DaemonSet", NAME)
-    if found is None:
-        return missing(
-            "ready-on-every-node",
-            "Ready on every node",
-            "DaemonSet",
-            NAME,
-            hint="Create the DaemonSet first.",
-            teaches=LAB,
-        )
+@requires("DaemonSet", NAME, "ready-on-every-node", "Ready on every node", teaches=LAB)
+def ready_on_every_node(snapshot, found):
     desired, ready = status(found).get("desiredNumberScheduled", 0), status(found).get("numberReady", 0)
     return result(
         "ready-on-every-node", "Ready on every node", desired > 0 and ready == desired,
@@ -48,17 +39,8 @@ def ready_on_every_node(snapshot):
     )  # fmt: skip
 
 
-def tolerates_control_plane(snapshot):
-    found = snapshot.get("DaemonSet", NAME)
-    if found is None:
-        return missing(
-            "tolerates-control-plane",
-            "Tolerates the control-plane taint",
-            "DaemonSet",
-            NAME,
-            hint="Create the DaemonSet first.",
-            teaches=LAB,
-        )
+@requires("DaemonSet", NAME, "tolerates-control-plane", "Tolerates the control-plane taint", teaches=LAB)
+def tolerates_control_plane(snapshot, found):
     tolerations = pod_spec(found).get("tolerations") or []
     shown = "; ".join(
         f"{item.get('key') or '(any key)'} {item.get('operator') or 'Equal'} {item.get('effect') or '(any effect)'}"
@@ -74,8 +56,7 @@ def tolerates_control_plane(snapshot):
     )  # fmt: skip
 
 
-def _containers_lacking(snapshot, section, names):
-    found = snapshot.get("DaemonSet", NAME)
+def _containers_lacking(found, section, names):
     lacking = []
     for container, kind in containers(pod_spec(found)):
         absent = [name for name in names if not has_quantity(container, section, name)]
@@ -84,17 +65,9 @@ def _containers_lacking(snapshot, section, names):
     return lacking
 
 
-def cpu_memory_requests(snapshot):
-    if snapshot.get("DaemonSet", NAME) is None:
-        return missing(
-            "cpu-memory-requests",
-            "CPU and memory requests",
-            "DaemonSet",
-            NAME,
-            hint="Create the DaemonSet first.",
-            teaches=LAB,
-        )
-    lacking = _containers_lacking(snapshot, "requests", ["cpu", "memory"])
+@requires("DaemonSet", NAME, "cpu-memory-requests", "CPU and memory requests", teaches=LAB)
+def cpu_memory_requests(snapshot, found):
+    lacking = _containers_lacking(found, "requests", ["cpu", "memory"])
     return result(
         "cpu-memory-requests", "CPU and memory requests", not lacking,
         expected="every container requests cpu and memory", actual="; ".join(lacking) or "all containers do",
@@ -103,15 +76,12 @@ def cpu_memory_requests(snapshot):
     )  # fmt: skip
 
 
-def memory_limit(snapshot):
-    if snapshot.get("DaemonSet", NAME) is None:
-        return missing(
-            "memory-limit", "A memory limit", "DaemonSet", NAME, hint="Create the DaemonSet first.", teaches=LAB
-        )
-    lacking = _containers_lacking(snapshot, "limits", ["memory"])
+@requires("DaemonSet", NAME, "memory-limit", "A memory limit", teaches=LAB)
+def memory_limit(snapshot, found):
+    lacking = _containers_lacking(found, "limits", ["memory"])
     lacking += [
         f"{kind} {container.get('name')}: {problem}"
-        for container, kind in containers(pod_spec(snapshot.get("DaemonSet", NAME)))
+        for container, kind in containers(pod_spec(found))
         for problem in requests_above_limits(container)
     ]
     return result(

@@ -2,7 +2,7 @@
 
 import json
 
-from .common import condition_true, exists_check, metadata, missing, pod_spec, result, spec, status
+from .common import condition_true, exists_check, metadata, pod_spec, requires, result, spec, status
 
 LESSON = "declarative-configuration"
 LAB = f"{LESSON}#lab-declarative-frontend"
@@ -83,12 +83,8 @@ deployment_exists = exists_check(
 )
 
 
-def replicas(snapshot):
-    found = snapshot.get("Deployment", NAME)
-    if found is None:
-        return missing(
-            "replicas", "At least two replicas", "Deployment", NAME, hint="Create the Deployment first.", teaches=LAB
-        )
+@requires("Deployment", NAME, "replicas", "At least two replicas", teaches=LAB)
+def replicas(snapshot, found):
     count = spec(found).get("replicas", 1)
     return result(
         "replicas", "At least two replicas", count >= 2, expected="spec.replicas of 2 or more", actual=f"spec.replicas: {count}",
@@ -96,10 +92,8 @@ def replicas(snapshot):
     )  # fmt: skip
 
 
-def available(snapshot):
-    found = snapshot.get("Deployment", NAME)
-    if found is None:
-        return missing("available", "Available", "Deployment", NAME, hint="Create the Deployment first.", teaches=LAB)
+@requires("Deployment", NAME, "available", "Available", teaches=LAB)
+def available(snapshot, found):
     count = status(found).get("availableReplicas", 0)
     return result(
         "available", "Available", count >= 2 and condition_true(found, "Available"),
@@ -109,17 +103,8 @@ def available(snapshot):
     )  # fmt: skip
 
 
-def created_with_apply(snapshot):
-    found = snapshot.get("Deployment", NAME)
-    if found is None:
-        return missing(
-            "created-with-apply",
-            "Created with kubectl apply",
-            "Deployment",
-            NAME,
-            hint="Create the Deployment first.",
-            teaches=LAB,
-        )
+@requires("Deployment", NAME, "created-with-apply", "Created with kubectl apply", teaches=LAB)
+def created_with_apply(snapshot, found):
     how = applied_how(found)
     return result(
         "created-with-apply", "Created with kubectl apply", how is not None,
@@ -130,17 +115,8 @@ def created_with_apply(snapshot):
     )  # fmt: skip
 
 
-def not_changed_imperatively(snapshot):
-    found = snapshot.get("Deployment", NAME)
-    if found is None:
-        return missing(
-            "not-changed-imperatively",
-            "Not changed by hand since",
-            "Deployment",
-            NAME,
-            hint="Create the Deployment first.",
-            teaches=LAB,
-        )
+@requires("Deployment", NAME, "not-changed-imperatively", "Not changed by hand since", teaches=LAB)
+def not_changed_imperatively(snapshot, found):
     reasons = imperative_changes(found)
     return result(
         "not-changed-imperatively", "Not changed by hand since", not reasons,

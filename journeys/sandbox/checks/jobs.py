@@ -1,6 +1,6 @@
 """Lab batch-pi: Job pi with completions 3, parallelism 2, restartPolicy Never or OnFailure, completed."""
 
-from .common import condition, condition_true, exists_check, missing, pod_spec, result, spec, status
+from .common import condition, condition_true, exists_check, pod_spec, requires, result, spec, status
 
 LESSON = "jobs"
 LAB = f"{LESSON}#lab-batch-pi"
@@ -18,10 +18,8 @@ job_exists = exists_check(
 
 
 def _field(check_id, title, field, wanted, hint, anchor):
-    def check(snapshot):
-        found = snapshot.get("Job", NAME)
-        if found is None:
-            return missing(check_id, title, "Job", NAME, hint="Create the Job first.", teaches=LAB)
+    @requires("Job", NAME, check_id, title, teaches=LAB)
+    def check(snapshot, found):
         value = spec(found).get(field, 1)
         return result(
             check_id, title, value == wanted, expected=f"spec.{field}: {wanted}", actual=f"spec.{field}: {value}",
@@ -42,12 +40,8 @@ parallelism = _field(
 )  # fmt: skip
 
 
-def restart_policy(snapshot):
-    found = snapshot.get("Job", NAME)
-    if found is None:
-        return missing(
-            "restart-policy", "restartPolicy Never or OnFailure", "Job", NAME, hint="Create the Job first.", teaches=LAB
-        )
+@requires("Job", NAME, "restart-policy", "restartPolicy Never or OnFailure", teaches=LAB)
+def restart_policy(snapshot, found):
     policy = pod_spec(found).get("restartPolicy") or "(not set)"
     return result(
         "restart-policy", "restartPolicy Never or OnFailure", policy in {"Never", "OnFailure"},
@@ -57,10 +51,8 @@ def restart_policy(snapshot):
     )  # fmt: skip
 
 
-def job_complete(snapshot):
-    found = snapshot.get("Job", NAME)
-    if found is None:
-        return missing("job-complete", "The Job completed", "Job", NAME, hint="Create the Job first.", teaches=LAB)
+@requires("Job", NAME, "job-complete", "The Job completed", teaches=LAB)
+def job_complete(snapshot, found):
     succeeded, active = status(found).get("succeeded", 0), status(found).get("active", 0)
     failed = condition(found, "Failed")
     if condition_true(found, "Failed"):

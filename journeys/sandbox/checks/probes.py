@@ -1,6 +1,6 @@
 """Lab healthy-app: Deployment api with readiness and liveness probes on declared ports, requests, all Pods Ready."""
 
-from .common import containers, exists_check, has_quantity, missing, pod_ready, pod_spec, result, spec
+from .common import containers, exists_check, has_quantity, pod_ready, pod_spec, requires, result, spec
 
 LESSON = "monitoring"
 LAB = f"{LESSON}#lab-healthy-app"
@@ -18,10 +18,8 @@ deployment_exists = exists_check(
 
 
 def _probe_check(check_id, title, field, hint):
-    def check(snapshot):
-        found = snapshot.get("Deployment", NAME)
-        if found is None:
-            return missing(check_id, title, "Deployment", NAME, hint="Create the Deployment first.", teaches=LAB)
+    @requires("Deployment", NAME, check_id, title, teaches=LAB)
+    def check(snapshot, found):
         lacking = [
             container.get("name")
             for container, _ in containers(pod_spec(found), init=False)
@@ -47,17 +45,8 @@ liveness_probes = _probe_check(
 )  # fmt: skip
 
 
-def probe_ports_declared(snapshot):
-    found = snapshot.get("Deployment", NAME)
-    if found is None:
-        return missing(
-            "probe-ports-declared",
-            "Probes use declared ports",
-            "Deployment",
-            NAME,
-            hint="Create the Deployment first.",
-            teaches=LAB,
-        )
+@requires("Deployment", NAME, "probe-ports-declared", "Probes use declared ports", teaches=LAB)
+def probe_ports_declared(snapshot, found):
     problems = []
     for container, _ in containers(pod_spec(found), init=False):
         ports = container.get("ports") or []
@@ -80,17 +69,8 @@ def probe_ports_declared(snapshot):
     )  # fmt: skip
 
 
-def resource_requests(snapshot):
-    found = snapshot.get("Deployment", NAME)
-    if found is None:
-        return missing(
-            "resource-requests",
-            "CPU and memory requests",
-            "Deployment",
-            NAME,
-            hint="Create the Deployment first.",
-            teaches=LAB,
-        )
+@requires("Deployment", NAME, "resource-requests", "CPU and memory requests", teaches=LAB)
+def resource_requests(snapshot, found):
     lacking = [
         f"{container.get('name')} has no {name} request"
         for container, _ in containers(pod_spec(found))
@@ -105,12 +85,8 @@ def resource_requests(snapshot):
     )  # fmt: skip
 
 
-def pods_ready(snapshot):
-    found = snapshot.get("Deployment", NAME)
-    if found is None:
-        return missing(
-            "pods-ready", "All Pods Ready", "Deployment", NAME, hint="Create the Deployment first.", teaches=LAB
-        )
+@requires("Deployment", NAME, "pods-ready", "All Pods Ready", teaches=LAB)
+def pods_ready(snapshot, found):
     pods = snapshot.pods_of(found)
     wanted = spec(found).get("replicas", 1)
     not_ready = [pod["metadata"]["name"] for pod in pods if not pod_ready(pod)]

@@ -7,9 +7,9 @@ from .common import (
     exists_check,
     has_quantity,
     metadata,
-    missing,
     pod_spec,
     requests_above_limits,
+    requires,
     result,
     spec,
 )
@@ -36,17 +36,15 @@ quota_exists = exists_check(
 )
 
 
-def quota_covers_resources(snapshot):
-    found = snapshot.get("ResourceQuota", NAME)
-    if found is None:
-        return missing(
-            "quota-covers-resources",
-            "The quota caps CPU, memory and Pods",
-            "ResourceQuota",
-            NAME,
-            hint="Create the quota first.",
-            teaches=LAB,
-        )
+@requires(
+    "ResourceQuota",
+    NAME,
+    "quota-covers-resources",
+    "The quota caps CPU, memory and Pods",
+    teaches=LAB,
+    hint="Create the quota first.",
+)
+def quota_covers_resources(snapshot, found):
     hard_values = spec(found).get("hard") or {}
     absent = [key for key, spellings in QUOTA_KEYS.items() if not set(hard_values) & spellings]
     problems = [f"missing {', '.join(absent)}"] if absent else []

@@ -6,7 +6,7 @@ they reference; `*` in a rule stands for every group, resource or verb.
 
 from ..report import ERROR, CheckResult
 from ..snapshot import WORKLOAD_KINDS
-from .common import exists_check, metadata, missing, pod_spec, result
+from .common import exists_check, metadata, missing, pod_spec, requires, result
 
 LESSON = "serviceaccounts-and-rbac"
 LAB = f"{LESSON}#lab-least-privilege"
@@ -88,17 +88,8 @@ role_exists = exists_check(
 )
 
 
-def role_grants_pod_read_only(snapshot):
-    found = snapshot.get("Role", ROLE)
-    if found is None:
-        return missing(
-            "role-grants-pod-read-only",
-            "pod-reader reads pods and nothing more",
-            "Role",
-            ROLE,
-            hint="Create the Role first.",
-            teaches=LAB,
-        )
+@requires("Role", ROLE, "role-grants-pod-read-only", "pod-reader reads pods and nothing more", teaches=LAB)
+def role_grants_pod_read_only(snapshot, found):
     rules = found.get("rules") or []
     lacking = sorted(verb for verb in READ_VERBS if not any(rule_allows(rule, verb, "", "pods") for rule in rules))
     extra = [item for rule in rules for item in beyond_pod_reading(rule)]

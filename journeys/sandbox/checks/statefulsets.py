@@ -1,6 +1,16 @@
 """Lab stateful-web: StatefulSet web, 3 replicas, serviceName web, headless Service web, volumeClaimTemplate www."""
 
-from .common import describe_labels, exists_check, missing, pod_template_labels, result, selector_matches, spec, status
+from .common import (
+    describe_labels,
+    exists_check,
+    missing,
+    pod_template_labels,
+    requires,
+    result,
+    selector_matches,
+    spec,
+    status,
+)
 
 LESSON = "statefulsets"
 LAB = f"{LESSON}#lab-stateful-web"
@@ -16,12 +26,8 @@ statefulset_exists = exists_check(
 )
 
 
-def replicas(snapshot):
-    found = snapshot.get("StatefulSet", NAME)
-    if found is None:
-        return missing(
-            "replicas", "Three replicas", "StatefulSet", NAME, hint="Create the StatefulSet first.", teaches=LAB
-        )
+@requires("StatefulSet", NAME, "replicas", "Three replicas", teaches=LAB)
+def replicas(snapshot, found):
     count = spec(found).get("replicas", 1)
     return result(
         "replicas", "Three replicas", count == 3, expected="spec.replicas: 3", actual=f"spec.replicas: {count}",
@@ -29,12 +35,8 @@ def replicas(snapshot):
     )  # fmt: skip
 
 
-def service_name(snapshot):
-    found = snapshot.get("StatefulSet", NAME)
-    if found is None:
-        return missing(
-            "service-name", "serviceName is web", "StatefulSet", NAME, hint="Create the StatefulSet first.", teaches=LAB
-        )
+@requires("StatefulSet", NAME, "service-name", "serviceName is web", teaches=LAB)
+def service_name(snapshot, found):
     value = spec(found).get("serviceName") or "(not set)"
     return result(
         "service-name", "serviceName is web", value == NAME, expected="spec.serviceName: web", actual=f"spec.serviceName: {value}",
@@ -44,13 +46,15 @@ def service_name(snapshot):
     )  # fmt: skip
 
 
-def headless_service(snapshot):
-    found = snapshot.get("Service", NAME)
-    if found is None:
-        return missing(
-            "headless-service", "Headless Service web", "Service", NAME,
-            hint="Create a Service named web with spec.clusterIP: None.", teaches=f"{LESSON}#stable-network-identity",
-        )  # fmt: skip
+@requires(
+    "Service",
+    NAME,
+    "headless-service",
+    "Headless Service web",
+    teaches=f"{LESSON}#stable-network-identity",
+    hint="Create a Service named web with spec.clusterIP: None.",
+)
+def headless_service(snapshot, found):
     cluster_ip = spec(found).get("clusterIP")
     return result(
         "headless-service", "Headless Service web", cluster_ip == "None",
@@ -78,17 +82,8 @@ def service_selects_pods(snapshot):
     )  # fmt: skip
 
 
-def volume_claim_template(snapshot):
-    found = snapshot.get("StatefulSet", NAME)
-    if found is None:
-        return missing(
-            "volume-claim-template",
-            "volumeClaimTemplate www",
-            "StatefulSet",
-            NAME,
-            hint="Create the StatefulSet first.",
-            teaches=LAB,
-        )
+@requires("StatefulSet", NAME, "volume-claim-template", "volumeClaimTemplate www", teaches=LAB)
+def volume_claim_template(snapshot, found):
     names = [(template.get("metadata") or {}).get("name") for template in spec(found).get("volumeClaimTemplates") or []]
     return result(
         "volume-claim-template", "volumeClaimTemplate www", "www" in names,
@@ -98,18 +93,8 @@ def volume_claim_template(snapshot):
     )  # fmt: skip
 
 
-def pods_ready(snapshot):
-    found = snapshot.get("StatefulSet", NAME)
-    if found is None:
-        return missing(
-            "pods-ready",
-            "All three Pods are Ready",
-            "StatefulSet",
-            NAME,
-            hint="Create the StatefulSet first.",
-            teaches=LAB,
-            required=False,
-        )
+@requires("StatefulSet", NAME, "pods-ready", "All three Pods are Ready", teaches=LAB, required=False)
+def pods_ready(snapshot, found):
     ready = status(found).get("readyReplicas", 0)
     return result(
         "pods-ready", "All three Pods are Ready", ready >= 3, required=False,
