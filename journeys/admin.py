@@ -231,30 +231,30 @@ class QuestionAdmin(admin.ModelAdmin):
 # --- Learners ---
 
 
+class LearnerColumn:
+    """The owner of a learner record: a user, or an anonymous visitor before sign-up."""
+
+    @admin.display(description="Learner", ordering="user__username")
+    def learner(self, record):
+        return record.user or "anonymous visitor"
+
+
 @admin.register(LessonProgress)
-class LessonProgressAdmin(admin.ModelAdmin):
+class LessonProgressAdmin(LearnerColumn, admin.ModelAdmin):
     list_display = ["learner", "lesson", "completed_at", "completed_via", "last_viewed_at"]
     list_filter = ["completed_via", "lesson__journey", "lesson"]
     list_select_related = ["user", "lesson"]
     search_fields = ["user__username", "user__email", "lesson__title"]
     readonly_fields = ["user", "anon_key", "lesson", "completed_at", "completed_via", "last_viewed_at"]
 
-    @admin.display(description="Learner", ordering="user__username")
-    def learner(self, row):
-        return row.user or "anonymous visitor"
-
 
 @admin.register(QuizAttempt)
-class QuizAttemptAdmin(admin.ModelAdmin):
+class QuizAttemptAdmin(LearnerColumn, admin.ModelAdmin):
     list_display = ["learner", "quiz", "score", "passed", "submitted_at"]
     list_filter = ["passed", "quiz__journey", "quiz__is_final"]
     list_select_related = ["user", "quiz__lesson", "quiz__journey"]
     search_fields = ["user__username", "user__email"]
     readonly_fields = [field.name for field in QuizAttempt._meta.fields]
-
-    @admin.display(description="Learner", ordering="user__username")
-    def learner(self, attempt):
-        return attempt.user or "anonymous visitor"
 
     def has_add_permission(self, request):
         return False
@@ -344,16 +344,12 @@ class SandboxAssignmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(LabRun)
-class LabRunAdmin(admin.ModelAdmin):
+class LabRunAdmin(LearnerColumn, admin.ModelAdmin):
     list_display = ["created_at", "learner", "lab_slug", "outcome", "source", "namespace", "error_code", "duration_ms"]
     list_filter = ["outcome", "lab_slug", "source", "error_code"]
     list_select_related = ["user"]
     search_fields = ["user__username", "namespace", "error_message"]
     readonly_fields = [field.name for field in LabRun._meta.fields]
-
-    @admin.display(description="Learner", ordering="user__username")
-    def learner(self, run):
-        return run.user or "anonymous visitor"
 
     def has_add_permission(self, request):
         return False

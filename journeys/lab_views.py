@@ -53,8 +53,7 @@ def lab_panel_context(request, lab, lesson, *, run=None, report=None, error=None
 
 
 def _render_panel(request, context, status=200):
-    response = render(request, f"{LAB_TEMPLATE}#panel" if request.htmx else LAB_TEMPLATE, context, status=status)
-    return response
+    return render(request, f"{LAB_TEMPLATE}#panel" if request.htmx else LAB_TEMPLATE, context, status=status)
 
 
 @require_POST

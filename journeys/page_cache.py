@@ -87,5 +87,6 @@ def store(request, response, *, csrf_token, quiz_form=None):
     if quiz_form is not None:
         page.html = page.html.replace(quiz_form.token, QUIZ_MARK)
         page.quiz_id, page.quiz_seed = quiz_form.quiz_id, quiz_form.seed
-    cached_set(_name(request), page)
-    _local_put(_name(request), content_version(), page)
+    name = _name(request)
+    cached_set(name, page)
+    _local_put(name, content_version(), page)

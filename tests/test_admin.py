@@ -110,3 +110,16 @@ def test_learners_cannot_open_admin(client, user):
     response = client.get(reverse("admin:journeys_lesson_changelist"))
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("name", ["lessonprogress", "quizattempt", "labrun", "sandboxassignment", "certificate"])
+def test_learner_record_lists_open(admin_client_logged_in, name):
+    from journeys.models import LabRun, LessonProgress
+
+    lesson = Lesson.objects.first()
+    LessonProgress.objects.create(anon_key="visitor", lesson=lesson)
+    LabRun.objects.create(anon_key="visitor", lab_slug="batch-pi", lesson=lesson, source="file", outcome="fail")
+    content = admin_client_logged_in.get(reverse(f"admin:journeys_{name}_changelist")).content.decode()
+    assert "Select" in content
+    if name in {"lessonprogress", "labrun"}:
+        assert "anonymous visitor" in content
