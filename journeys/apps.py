@@ -7,11 +7,13 @@ class JourneysConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from django.contrib.auth import get_user_model
         from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import post_delete, post_save
 
         from . import models
         from .content_cache import content_changed
+        from .learner_pages import learner_record_changed, user_changed
         from .signals import merge_anonymous_progress
 
         user_logged_in.connect(merge_anonymous_progress, dispatch_uid="journeys-merge-anonymous-progress")
@@ -26,3 +28,16 @@ class JourneysConfig(AppConfig):
         ):
             post_save.connect(content_changed, sender=model, dispatch_uid=f"content-changed-save-{model.__name__}")
             post_delete.connect(content_changed, sender=model, dispatch_uid=f"content-changed-delete-{model.__name__}")
+        # Anything shown on a learner's own pages: a change retires the pages stored for them.
+        learner_models = (
+            models.LessonProgress,
+            models.QuizAttempt,
+            models.LabRun,
+            models.Certificate,
+            models.SandboxAssignment,
+        )
+        for model in learner_models:
+            for signal, kind in ((post_save, "save"), (post_delete, "delete")):
+                signal.connect(learner_record_changed, sender=model, dispatch_uid=f"learner-{kind}-{model.__name__}")
+        for signal, kind in ((post_save, "save"), (post_delete, "delete")):
+            signal.connect(user_changed, sender=get_user_model(), dispatch_uid=f"learner-{kind}-user")

@@ -52,16 +52,17 @@ def schema_fingerprint():
     return hashlib.sha256("|".join(sorted(fields)).encode()).hexdigest()[:12]
 
 
-def _key(name):
+def cache_key(name):
+    """The cache key of ``name`` for the current curriculum (and model shapes)."""
     return f"journeys:{name}:{schema_fingerprint()}:{content_version()}"
 
 
 def cached_get(name):
-    return cache.get(_key(name))
+    return cache.get(cache_key(name))
 
 
 def cached_set(name, value):
-    cache.set(_key(name), value, timeout=TIMEOUT)
+    cache.set(cache_key(name), value, timeout=TIMEOUT)
 
 
 def cached(name, build):

@@ -2,10 +2,11 @@
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from . import selectors, services
+from . import learner_pages, selectors, services
 from .learners import learner_for
 from .models import Certificate, Lesson
 
@@ -41,11 +42,23 @@ def lesson_progress_context(learner, lesson, *, completion_oob=False):
     }
 
 
+# The dashboard says how long ago things happened, in minutes: a stored copy may be this old.
+DASHBOARD_FRESH_SECONDS = 60
+
+
 @require_GET
 def dashboard(request):
+    stored = learner_pages.lookup(request)
+    if stored is not None and (response := stored.response()) is not None:
+        return response
     learner = learner_for(request)
     context = selectors.dashboard_for_learner(learner=learner, user=request.user)
-    return render(request, "journeys/dashboard.html", context)
+    if stored is None:
+        return render(request, "journeys/dashboard.html", context)
+    context["csrf_token"] = get_token(request)
+    response = render(request, "journeys/dashboard.html", context)
+    stored.store(response, learner=learner, csrf_token=context["csrf_token"], fresh_for=DASHBOARD_FRESH_SECONDS)
+    return response
 
 
 @login_required

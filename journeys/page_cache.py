@@ -36,9 +36,10 @@ def applies(request):
     return (
         request.method == "GET"
         and not request.htmx
-        and not request.user.is_authenticated
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and "messages" not in request.COOKIES
+        # Without a session this needs no query; asked first, it would cost every signed-in reader one.
+        and not request.user.is_authenticated
     )
 
 

@@ -17,6 +17,7 @@ from portal import metrics
 
 from .forms import QuizSubmissionError, parse_quiz_answers
 from .grading import ChoiceSpec, QuestionSpec, grade_quiz
+from .learner_pages import learner_changed
 from .models import Certificate, LabRun, LessonProgress, QuestionResponse, QuizAttempt
 from .sandbox.labs import evaluate, kinds_for
 from .sandbox.sources import SourceError
@@ -183,6 +184,11 @@ def _record_responses(attempt, specs, outcomes, answers):
 # --- Lesson progress ---
 
 
+def _learner_changed(learner):
+    # Row saves announce themselves (see apps.py); these functions also write with update().
+    learner_changed(user_id=learner.user.pk if learner.user else None, anon_key=learner.anon_key)
+
+
 def _progress_row(learner, lesson_id):
     lookup = {"lesson_id": lesson_id, **learner.owner_fields()}
     try:
@@ -198,21 +204,21 @@ NOT_RECORDED = object()
 
 
 def lesson_viewed(*, learner, lesson_id, last_viewed_at=NOT_RECORDED):
-    """Remember the last lesson opened, for "continue where you left off".
+    """Remember the last lesson opened, for "continue where you left off". Return the view's recorded time.
 
     ``last_viewed_at`` is what the caller already read (None: a row without a view; the default:
     no row). Re-reading a lesson within a few minutes writes nothing: a page view should not
     cost a database write each time.
     """
-    if not learner.is_known:
-        return
     now = timezone.now()
+    if not learner.is_known:
+        return now
     if (
         last_viewed_at is not NOT_RECORDED
         and last_viewed_at is not None
         and now - last_viewed_at < VIEW_RECORD_INTERVAL
     ):
-        return
+        return last_viewed_at
     updated = 0
     if last_viewed_at is not NOT_RECORDED:
         updated = LessonProgress.objects.filter(lesson_id=lesson_id, **learner.owner_fields()).update(
@@ -221,6 +227,8 @@ def lesson_viewed(*, learner, lesson_id, last_viewed_at=NOT_RECORDED):
     if not updated:
         progress = _progress_row(learner, lesson_id)
         LessonProgress.objects.filter(pk=progress.pk).update(last_viewed_at=now)
+    _learner_changed(learner)
+    return now
 
 
 def lesson_complete(*, learner, lesson_id, via=LessonProgress.Via.MANUAL):
@@ -230,6 +238,7 @@ def lesson_complete(*, learner, lesson_id, via=LessonProgress.Via.MANUAL):
         LessonProgress.objects.filter(pk=progress.pk, completed_at__isnull=True).update(
             completed_at=timezone.now(), completed_via=via
         )
+        _learner_changed(learner)
         progress.refresh_from_db()
     return progress
 
@@ -238,6 +247,7 @@ def lesson_uncomplete(*, learner, lesson_id):
     LessonProgress.objects.filter(lesson_id=lesson_id, **learner.owner_fields()).update(
         completed_at=None, completed_via=""
     )
+    _learner_changed(learner)
 
 
 # --- Accounts ---
@@ -248,6 +258,8 @@ def progress_merge(*, user, anon_key):
     """Move an anonymous visitor's progress and attempts to ``user``; keep the earliest completion."""
     if not anon_key:
         return 0
+    learner_changed(anon_key=anon_key)
+    learner_changed(user_id=user.pk)
     moved = QuizAttempt.objects.filter(user__isnull=True, anon_key=anon_key).update(user=user, anon_key="")
     anonymous_rows = LessonProgress.objects.filter(user__isnull=True, anon_key=anon_key)
     own = {row.lesson_id: row for row in LessonProgress.objects.filter(user=user).select_for_update()}

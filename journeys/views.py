@@ -5,12 +5,13 @@ from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from portal import metrics
 
-from . import page_cache, selectors, services
+from . import learner_pages, page_cache, selectors, services
 from .lab_views import lab_for_lesson, lab_panel_context
 from .learners import learner_for
 from .quiz_views import quiz_panel_context
@@ -44,13 +45,16 @@ def lesson_detail(request, journey_slug, lesson_slug):
     shared_page = page_cache.applies(request)
     if shared_page and (response := page_cache.serve(request)) is not None:
         return response
+    stored = None if shared_page else learner_pages.lookup(request)
+    if stored is not None and (response := stored.response()) is not None:
+        return response
     lesson = selectors.lesson_for_user(user=request.user, journey_slug=journey_slug, lesson_slug=lesson_slug)
     outline = selectors.journey_outline_for_user(user=request.user, journey=lesson.journey)
     previous, following = selectors.lesson_neighbours(outline, lesson.slug)
     learner = learner_for(request)
     progress_rows = selectors.journey_progress(learner=learner, journey=lesson.journey) if learner.is_known else {}
     viewed = progress_rows[lesson.pk][1] if lesson.pk in progress_rows else services.NOT_RECORDED
-    services.lesson_viewed(learner=learner, lesson_id=lesson.pk, last_viewed_at=viewed)
+    viewed_at = services.lesson_viewed(learner=learner, lesson_id=lesson.pk, last_viewed_at=viewed)
     completed = {lesson_id for lesson_id, (done, _) in progress_rows.items() if done}
     progress, module_progress = selectors.outline_progress(outline, completed)
     context = {
@@ -70,12 +74,17 @@ def lesson_detail(request, journey_slug, lesson_slug):
     quiz = selectors.quiz_with_questions({"lesson": lesson})
     if quiz is not None:
         context.update(quiz_panel_context(request, quiz))
-    if not shared_page:
+    if not shared_page and stored is None:
         return render(request, "journeys/lesson_detail.html", context)
     # One token for the whole page, so the cached copy can swap it for each reader's own.
     context["csrf_token"] = get_token(request)
     response = render(request, "journeys/lesson_detail.html", context)
-    page_cache.store(request, response, csrf_token=context["csrf_token"], quiz_form=context.get("open_form"))
+    if shared_page:
+        page_cache.store(request, response, csrf_token=context["csrf_token"], quiz_form=context.get("open_form"))
+    else:
+        # Until the view is due to be recorded again, nothing but a write can change this page.
+        fresh_for = (viewed_at + services.VIEW_RECORD_INTERVAL - timezone.now()).total_seconds()
+        stored.store(response, learner=learner, csrf_token=context["csrf_token"], fresh_for=fresh_for)
     return response
 
 

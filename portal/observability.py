@@ -13,6 +13,8 @@ import time
 import uuid
 from datetime import UTC, datetime
 
+from django.contrib.auth import SESSION_KEY
+
 from . import metrics
 
 REQUEST_ID = contextvars.ContextVar("request_id", default="-")
@@ -65,7 +67,7 @@ class RequestIdMiddleware:
             view = getattr(getattr(request, "resolver_match", None), "view_name", None) or "unmatched"
             metrics.observe_request(method=request.method, view=view, status=response.status_code, seconds=duration)
             response["X-Request-ID"] = request_id
-            if view not in QUIET_VIEWS:
+            if view not in QUIET_VIEWS and access_logger.isEnabledFor(logging.INFO):
                 access_logger.info(
                     "%s %s %s",
                     request.method,
@@ -77,9 +79,21 @@ class RequestIdMiddleware:
                         "status": response.status_code,
                         "duration_ms": round(duration * 1000, 1),
                         "view": view,
-                        "user_id": getattr(getattr(request, "user", None), "pk", None),
+                        "user_id": _user_id(request),
                     },
                 )
             return response
         finally:
             REQUEST_ID.reset(token)
+
+
+def _user_id(request):
+    """The signed-in user's id, without a query: pages served from a store never load the user."""
+    user = getattr(request, "_cached_user", None)
+    if user is not None:
+        return user.pk
+    session = getattr(request, "session", None)
+    if session is None or not session.accessed:
+        return None
+    user_id = session.get(SESSION_KEY)
+    return int(user_id) if isinstance(user_id, str) and user_id.isdigit() else user_id

@@ -5,6 +5,7 @@ A production deployment sets DEBUG=false and must then provide SECRET_KEY and AL
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -169,7 +170,7 @@ LOGGING = {
 
 # --- Cache, sessions and rate limits ---
 # With REDIS_URL every replica shares the cache, the sessions and the lab-check rate limit;
-# without it each process keeps its own (fine for one process, wrong for several replicas).
+# without it the processes of one replica share a cache in files (wrong for several replicas).
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
@@ -181,8 +182,19 @@ if REDIS_URL:
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-else:
+elif DEBUG:
+    # The development server is one process: a cache in its memory is shared by every request.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "kube-journeys"}}
+else:
+    # gunicorn runs several worker processes: they share a cache in files, so an edit or a learner's
+    # progress made through one worker is seen by the others (a cache per process would not be).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": os.environ.get("CACHE_DIR") or str(Path(tempfile.gettempdir()) / "kube-journeys-cache"),
+            "OPTIONS": {"MAX_ENTRIES": 1000},
+        }
+    }
 
 # --- Security ---
 # Behind a TLS-terminating proxy (Ingress), trust its X-Forwarded-Proto to know the request was HTTPS.

@@ -1,0 +1,163 @@
+"""Whole pages of one learner's browser session, kept until something they depend on changes.
+
+A signed-in learner reading lessons asks for pages that change only when their own progress does,
+or the curriculum. Each page is stored per session and path together with:
+
+- the learner's *state version*, a value in the shared cache that every write to their progress,
+  attempts, lab runs, certificates, sandbox assignment or account replaces (after the commit);
+- the content version (part of the cache key), so a curriculum edit retires every stored page;
+- how long the page may be shown: a lesson until its view is due to be recorded again, the
+  dashboard for a minute (it says "5 minutes ago").
+
+A hit costs the session read and one cache round trip for the page and the version, and no query:
+the learner is known from the session. That is safe because the page was rendered for this very
+session, and a password change, deactivation or deletion saves the user, which replaces the
+version, so the next request goes through authentication again. The CSRF token is swapped for the
+request's own; the quiz token in the page is the session's open form, which only a submission
+(a write) replaces.
+"""
+
+import hashlib
+import time
+import zlib
+from dataclasses import dataclass
+from functools import cache as once
+
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY as AUTH_SESSION_KEY
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+
+from .content_cache import cache_key
+from .learners import SESSION_KEY as ANON_SESSION_KEY
+
+CSRF_MARK = "__kube_journeys_learner_csrf__"
+# Entries expire on their own after this long, so pages of sessions that went away do not pile up.
+TIMEOUT = 600
+# Messages are shown once, so a page that would show one is never served from (or kept in) here.
+MESSAGES_SESSION_KEY = "_messages"
+
+
+@dataclass
+class StoredPage:
+    identity: str
+    learner_version: int
+    fresh_until: float
+    content_type: str
+    compressed_html: bytes
+
+
+def identity_for(*, user_id=None, anon_key=""):
+    if user_id is not None:
+        return f"user:{user_id}"
+    return f"anon:{anon_key}" if anon_key else None
+
+
+def _session_identity(session):
+    user_id = session.get(AUTH_SESSION_KEY)
+    if user_id is not None:
+        return identity_for(user_id=str(user_id))
+    return identity_for(anon_key=session.get(ANON_SESSION_KEY, ""))
+
+
+def _version_key(identity):
+    return f"journeys:learner-version:{identity}"
+
+
+@once
+def _secret_digest():
+    # A rotated SECRET_KEY invalidates sessions' login hashes; it retires the stored pages with them.
+    return hashlib.sha256(settings.SECRET_KEY.encode()).hexdigest()[:8]
+
+
+def _page_key(request):
+    path_digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:24]
+    return cache_key(f"learner-page:{_secret_digest()}:{request.session.session_key}:{path_digest}")
+
+
+def _new_version():
+    return time.time_ns()
+
+
+def learner_changed(*, user_id=None, anon_key=""):
+    """Retire the learner's stored pages: now, and again once the current transaction commits.
+
+    Now, so nothing stored before the write is served after it (also within a transaction that
+    never commits, as in tests); after the commit as well, because a page rendered from the old
+    rows while the transaction was open may have been stored under the first new version.
+    """
+    identity = identity_for(user_id=user_id, anon_key=anon_key)
+    if identity is None:
+        return
+    cache.set(_version_key(identity), _new_version(), timeout=None)
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: cache.set(_version_key(identity), _new_version(), timeout=None))
+
+
+def learner_record_changed(sender, instance, **kwargs):
+    """Signal receiver for rows that belong to a learner (progress, attempts, runs, certificates)."""
+    learner_changed(user_id=instance.user_id, anon_key=getattr(instance, "anon_key", ""))
+
+
+def user_changed(sender, instance, **kwargs):
+    """Signal receiver for the user model: a new password, a deactivation or a deletion."""
+    learner_changed(user_id=instance.pk)
+
+
+class Lookup:
+    """One request's look into the store: the stored response, or what is needed to store one."""
+
+    def __init__(self, request, identity, version, page):
+        self.request = request
+        self.identity = identity
+        self.version = version
+        self.page = page
+
+    def response(self):
+        page = self.page
+        if page is None or page.identity != self.identity or page.learner_version != self.version:
+            return None
+        if time.time() >= page.fresh_until:
+            return None
+        html = zlib.decompress(page.compressed_html).decode().replace(CSRF_MARK, get_token(self.request))
+        return HttpResponse(html, content_type=page.content_type)
+
+    def store(self, response, *, learner, csrf_token, fresh_for):
+        """Keep ``response`` (rendered with ``csrf_token`` throughout) for ``fresh_for`` seconds at most."""
+        if response.status_code != 200 or fresh_for <= 0 or self.version is None:
+            return
+        rendered_for = identity_for(user_id=learner.user.pk if learner.user else None, anon_key=learner.anon_key)
+        if rendered_for != self.identity or self.request.session.get(MESSAGES_SESSION_KEY):
+            return
+        html = response.content.decode(response.charset).replace(csrf_token, CSRF_MARK)
+        page = StoredPage(
+            identity=self.identity,
+            learner_version=self.version,
+            fresh_until=time.time() + fresh_for,
+            content_type=response["Content-Type"],
+            compressed_html=zlib.compress(html.encode(), 1),
+        )
+        cache.set(_page_key(self.request), page, timeout=min(TIMEOUT, int(fresh_for) + 1))
+
+
+def lookup(request):
+    """A Lookup for a plain page view of a session that belongs to a learner; None for anything else."""
+    if request.method != "GET" or request.htmx or "messages" in request.COOKIES:
+        return None
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return None
+    session = request.session
+    # Read the session first: an unknown or expired session key is cleared by the read.
+    identity = _session_identity(session)
+    if identity is None or session.session_key is None or session.get(MESSAGES_SESSION_KEY):
+        return None
+    version_key, page_key = _version_key(identity), _page_key(request)
+    found = cache.get_many([version_key, page_key])
+    version = found.get(version_key)
+    if version is None:
+        # Unknown (first visit since the cache was emptied): start one, and store nothing older.
+        cache.add(version_key, _new_version(), timeout=None)
+        version = cache.get(version_key)
+    return Lookup(request, identity, version, found.get(page_key))
