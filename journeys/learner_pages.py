@@ -36,6 +36,8 @@ from .learners import SESSION_KEY as ANON_SESSION_KEY
 CSRF_MARK = "__kube_journeys_learner_csrf__"
 # Entries expire on their own after this long, so pages of sessions that went away do not pile up.
 TIMEOUT = 600
+# Replaceable in tests: how old a stored page is, in seconds.
+clock = time.time
 # Messages are shown once, so a page that would show one is never served from (or kept in) here.
 MESSAGES_SESSION_KEY = "_messages"
 
@@ -119,7 +121,7 @@ class Lookup:
         page = self.page
         if page is None or page.identity != self.identity or page.learner_version != self.version:
             return None
-        if time.time() >= page.fresh_until:
+        if clock() >= page.fresh_until:
             return None
         html = zlib.decompress(page.compressed_html).decode().replace(CSRF_MARK, get_token(self.request))
         return HttpResponse(html, content_type=page.content_type)
@@ -135,7 +137,7 @@ class Lookup:
         page = StoredPage(
             identity=self.identity,
             learner_version=self.version,
-            fresh_until=time.time() + fresh_for,
+            fresh_until=clock() + fresh_for,
             content_type=response["Content-Type"],
             compressed_html=zlib.compress(html.encode(), 1),
         )

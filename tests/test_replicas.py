@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.conf import settings
@@ -37,11 +38,11 @@ def redis_available():
         return False
 
 
-@pytest.fixture
-def replicas(tmp_path):
+def start_portal(tmp_path, *, processes, workers, redis):
+    """``processes`` gunicorn processes of ``workers`` workers on the test database; yields their URLs."""
     if connection.vendor != "postgresql":
-        pytest.skip("replicas share one PostgreSQL; this suite runs it in the PostgreSQL pass")
-    if not redis_available():
+        pytest.skip("the processes share one PostgreSQL; this suite runs it in the PostgreSQL pass")
+    if redis and not redis_available():
         pytest.skip("no Redis on 127.0.0.1:6379")
     database = connection.settings_dict
     env = {
@@ -50,7 +51,8 @@ def replicas(tmp_path):
         "SECRET_KEY": "replica-test-secret-key-" + "x" * 40,
         "ALLOWED_HOSTS": "127.0.0.1",
         "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
-        "REDIS_URL": REDIS_URL,
+        "REDIS_URL": REDIS_URL if redis else "",
+        "CACHE_DIR": str(tmp_path / "cache"),
         "SECURE_SSL_REDIRECT": "false",
         "SESSION_COOKIE_SECURE": "false",
         "CSRF_COOKIE_SECURE": "false",
@@ -63,21 +65,12 @@ def replicas(tmp_path):
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], env=env, cwd=settings.BASE_DIR, check=True
     )
-    processes, urls = [], []
-    for _ in range(2):
+    started, urls = [], []
+    for _ in range(processes):
         port = free_port()
-        command = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "portal.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-        ]
-        command += ["--config", "python:portal.gunicorn_config"]
-        processes.append(subprocess.Popen(command, env=env, cwd=settings.BASE_DIR, stderr=subprocess.PIPE))
+        command = [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind", f"127.0.0.1:{port}"]
+        command += ["--workers", str(workers), "--config", "python:portal.gunicorn_config"]
+        started.append(subprocess.Popen(command, env=env, cwd=settings.BASE_DIR, stderr=subprocess.PIPE))
         urls.append(f"http://127.0.0.1:{port}")
     for url in urls:
         deadline = time.monotonic() + 30
@@ -90,9 +83,19 @@ def replicas(tmp_path):
                     raise
                 time.sleep(0.2)
     yield urls
-    for process in processes:
+    for process in started:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture
+def replicas(tmp_path):
+    yield from start_portal(tmp_path, processes=2, workers=1, redis=True)
+
+
+@pytest.fixture
+def two_workers_without_redis(tmp_path):
+    yield from start_portal(tmp_path, processes=1, workers=2, redis=False)
 
 
 class Browser:
@@ -163,3 +166,42 @@ def test_login_and_rate_limit_hold_across_two_replicas(replicas, settings):
         statuses.append(status)
     assert statuses[:3] == [200, 200, 200]
     assert statuses[3] == 429 and int(headers["Retry-After"]) >= 1
+
+
+DONE = "You have completed this lesson."
+
+
+def signed_in_browser(base, user):
+    browser = Browser()
+    _, page, _ = browser.get(f"{base}/account/login/")
+    status, _, _ = browser.post(
+        f"{base}/account/login/", {"username": user.username, "password": "correct-horse-battery"}, page
+    )
+    assert status == 302
+    return browser
+
+
+def complete_on_every_server_then_read(servers, settings, reads_per_server):
+    """Every server (and worker) stores the lesson page, the lesson is completed through the first
+    server: every read after that shows it. Reads go four at a time, so every worker serves some."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    user = factories.UserFactory()
+    lesson = factories.LessonFactory()
+    browser = signed_in_browser(servers[0], user)
+    urls = [f"{base}{lesson.get_absolute_url()}" for _ in range(reads_per_server) for base in servers]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        before = list(pool.map(browser.get, urls))
+        assert all(status == 200 and DONE not in page for status, page, _ in before)
+        status, _, _ = browser.post(f"{servers[0]}/lessons/{lesson.pk}/complete/", {}, before[0][1])
+        assert status == 200
+        return [DONE in page for _, page, _ in pool.map(browser.get, urls)]
+
+
+def test_progress_shows_on_every_replica_at_once(replicas, settings):
+    assert all(complete_on_every_server_then_read(replicas, settings, reads_per_server=3))
+
+
+def test_the_workers_of_one_replica_share_stored_pages_without_redis(two_workers_without_redis, settings):
+    """Without Redis the workers share a cache in files: a page one worker stored is retired for both."""
+    shown = complete_on_every_server_then_read(two_workers_without_redis, settings, reads_per_server=16)
+    assert shown == [True] * 16
