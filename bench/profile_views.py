@@ -27,6 +27,11 @@ def main():
     parser.add_argument("--sort", default="cumulative", choices=["cumulative", "tottime"], help="cProfile order")
     parser.add_argument("--limit", type=int, default=25, help="functions shown per scenario (default 25)")
     parser.add_argument("--sql-width", type=int, default=160, help="characters of each SQL statement shown")
+    parser.add_argument(
+        "--not-stored",
+        action="store_true",
+        help="render learners' pages every time, as after a change (no stored page is served)",
+    )
     options = parser.parse_args()
     unknown = set(options.scenarios) - set(web_bench.LABELS)
     if unknown:
@@ -38,6 +43,10 @@ def main():
         env = web_bench.bench_env(workdir)
         web_bench.manage("collectstatic", "--no-input", "-v0", env=env)
         web_bench.setup_django(env)
+        if options.not_stored:
+            from journeys import learner_pages
+
+            learner_pages.lookup = lambda request: None
         answers = web_bench.AnswerBook()
         member, _ = web_bench.active_learner()
         scenarios = web_bench.in_process_scenarios(answers, learner="learner-0991", member=member)

@@ -60,7 +60,9 @@ def quiz_submit(request, quiz_id):
         return render(request, template, context, status=error.status)
     if not request.htmx:
         return redirect(attempt.get_absolute_url())
-    response = render(request, f"{QUIZ_TEMPLATE}#panel", attempt_context(request, attempt, learner))
+    # The quiz comes with its questions and choices (cached): the review needs no query for them.
+    context = attempt_context(request, attempt, learner, questions=quiz.questions.all())
+    response = render(request, f"{QUIZ_TEMPLATE}#panel", context)
     if attempt.passed and quiz.lesson_id:
         # Passing completed the lesson: update its button and progress bars in the same swap.
         response.content += render_to_string(
@@ -71,12 +73,12 @@ def quiz_submit(request, quiz_id):
     return response
 
 
-def attempt_context(request, attempt, learner):
+def attempt_context(request, attempt, learner, questions=None):
     attempts, summary = selectors.learner_attempts(learner=learner, quiz=attempt.quiz)
     return {
         "quiz": attempt.quiz,
         "attempt": attempt,
-        "review": selectors.attempt_review(attempt),
+        "review": selectors.attempt_review(attempt, questions),
         "revealed": selectors.answers_revealed(
             attempt.quiz, attempt_count=summary["count"], passed=summary["passed"] > 0
         ),

@@ -215,7 +215,7 @@ def quiz_with_questions(quiz_filter):
     def build():
         found = (
             Quiz.objects.filter(**quiz_filter)
-            .select_related("journey", "lesson")
+            .select_related("journey", "lesson__journey", "lesson__module")
             .prefetch_related(Prefetch("questions", queryset=Question.objects.prefetch_related("choices")))
             .first()
         )
@@ -286,12 +286,14 @@ class AnsweredQuestion:
     choices: list
 
 
-def attempt_review(attempt):
-    """The questions of an attempt with what the learner answered and how it was graded."""
-    questions = {
-        question.id: question
-        for question in Question.objects.filter(id__in=attempt.question_ids).prefetch_related("choices")
-    }
+def attempt_review(attempt, questions=None):
+    """The questions of an attempt with what the learner answered and how it was graded.
+
+    ``questions``: the quiz's questions with their choices when the caller has them already.
+    """
+    if questions is None:
+        questions = Question.objects.filter(id__in=attempt.question_ids).prefetch_related("choices")
+    questions = {question.id: question for question in questions}
     outcomes = {outcome["question_id"]: outcome for outcome in attempt.results}
     reviewed = []
     for number, question_id in enumerate(attempt.question_ids, start=1):
@@ -314,9 +316,12 @@ def attempt_review(attempt):
 
 
 def quiz_visible_to(quiz, user):
+    """Answered from the quiz as ``quiz_with_questions`` loads it (the rules of ``visible_to``, no query)."""
+    if can_preview_drafts(user):
+        return True
     if quiz.lesson_id:
-        return Lesson.objects.visible_to(user).filter(pk=quiz.lesson_id).exists()
-    return Journey.objects.visible_to(user).filter(pk=quiz.journey_id).exists()
+        return quiz.lesson.is_published and quiz.lesson.journey.is_published
+    return quiz.journey.is_published
 
 
 def attempt_for_learner(*, learner, attempt_id):
