@@ -148,6 +148,8 @@ def lookup(request):
     """A Lookup for a plain page view of a session that belongs to a learner; None for anything else."""
     if request.method != "GET" or request.htmx or "messages" in request.COOKIES:
         return None
+    if request.META.get("QUERY_STRING"):
+        return None  # the pages stored have none; any other address would only fill the cache
     if settings.SESSION_COOKIE_NAME not in request.COOKIES:
         return None
     session = request.session

@@ -215,3 +215,11 @@ def _request_for(client, url):
     )
     request.htmx = False
     return request
+
+
+def test_an_address_with_a_query_string_is_never_stored(learner_client, quiz_setup):
+    url = quiz_setup[0].lesson.get_absolute_url() + "?utm_source=newsletter"
+    read_until_stored(learner_client, url)
+    with CaptureQueriesContext(connection) as queries:
+        read(learner_client, url)
+    assert any("journeys_lesson" in query["sql"] for query in queries), "rendered, not served from the store"
