@@ -5,6 +5,11 @@ set -eu
 # Workers share their Prometheus counters through files here; start each container clean.
 export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-/tmp/prometheus}"
 rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+# Without Redis the workers share a cache in files; a restarted container (after a restore, say)
+# must not serve pages cached from the database as it was before.
+if [ -z "${REDIS_URL:-}" ]; then
+  rm -rf "${CACHE_DIR:-/tmp/kube-journeys-cache}"
+fi
 
 if [ "${DATABASE_WAIT:-true}" = "true" ]; then
   python - <<'PY'
