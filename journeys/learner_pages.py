@@ -4,7 +4,8 @@ A signed-in learner reading lessons asks for pages that change only when their o
 or the curriculum. Each page is stored per session and path together with:
 
 - the learner's *state version*, a value in the shared cache that every write to their progress,
-  attempts, lab runs, certificates, sandbox assignment or account replaces (after the commit);
+  attempts, lab runs, certificates, sandbox assignment or account replaces (at once and again
+  after the commit);
 - the content version (part of the cache key), so a curriculum edit retires every stored page;
 - how long the page may be shown: a lesson until its view is due to be recorded again, the
   dashboard for a minute (it says "5 minutes ago").
