@@ -65,8 +65,7 @@ def lab_check(request, lab_slug):
     if lesson is None:
         raise Http404("This lab's lesson is not available.")
     learner = learner_for(request, create=True)
-    learner_key = f"user:{learner.user.pk}" if learner.user else f"anon:{learner.anon_key}"
-    wait = seconds_until_allowed(f"lab:{learner_key}", limit=settings.SANDBOX_RUNS_PER_MINUTE)
+    wait = seconds_until_allowed(f"lab:{learner.key}", limit=settings.SANDBOX_RUNS_PER_MINUTE)
     if wait:
         error = f"You have checked a lot in the last minute. You can check again in {wait} seconds."
         response = _render_panel(request, lab_panel_context(request, lab, lesson, error=error), status=429)

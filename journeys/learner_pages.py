@@ -30,9 +30,11 @@ from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
+from django.shortcuts import render
 
 from .content_cache import cache_key
 from .learners import SESSION_KEY as ANON_SESSION_KEY
+from .learners import key_for
 
 CSRF_MARK = "__kube_journeys_learner_csrf__"
 # Entries expire on their own after this long, so pages of sessions that went away do not pile up.
@@ -52,17 +54,8 @@ class StoredPage:
     compressed_html: bytes
 
 
-def identity_for(*, user_id=None, anon_key=""):
-    if user_id is not None:
-        return f"user:{user_id}"
-    return f"anon:{anon_key}" if anon_key else None
-
-
 def _session_identity(session):
-    user_id = session.get(AUTH_SESSION_KEY)
-    if user_id is not None:
-        return identity_for(user_id=str(user_id))
-    return identity_for(anon_key=session.get(ANON_SESSION_KEY, ""))
+    return key_for(user_id=session.get(AUTH_SESSION_KEY), anon_key=session.get(ANON_SESSION_KEY, ""))
 
 
 def _version_key(identity):
@@ -84,14 +77,14 @@ def _new_version():
     return time.time_ns()
 
 
-def learner_changed(*, user_id=None, anon_key=""):
-    """Retire the learner's stored pages: now, and again once the current transaction commits.
+def learner_changed(identity):
+    """Retire the stored pages of the learner ``identity`` (``Learner.key``): now, and again once the
+    current transaction commits.
 
     Now, so nothing stored before the write is served after it (also within a transaction that
     never commits, as in tests); after the commit as well, because a page rendered from the old
     rows while the transaction was open may have been stored under the first new version.
     """
-    identity = identity_for(user_id=user_id, anon_key=anon_key)
     if identity is None:
         return
     cache.set(_version_key(identity), _new_version(), timeout=None)
@@ -101,12 +94,12 @@ def learner_changed(*, user_id=None, anon_key=""):
 
 def learner_record_changed(sender, instance, **kwargs):
     """Signal receiver for rows that belong to a learner (progress, attempts, runs, certificates)."""
-    learner_changed(user_id=instance.user_id, anon_key=getattr(instance, "anon_key", ""))
+    learner_changed(key_for(user_id=instance.user_id, anon_key=getattr(instance, "anon_key", "")))
 
 
 def user_changed(sender, instance, **kwargs):
     """Signal receiver for the user model: a new password, a deactivation or a deletion."""
-    learner_changed(user_id=instance.pk)
+    learner_changed(key_for(user_id=instance.pk))
 
 
 class Lookup:
@@ -127,12 +120,18 @@ class Lookup:
         html = zlib.decompress(page.compressed_html).decode().replace(CSRF_MARK, get_token(self.request))
         return HttpResponse(html, content_type=page.content_type)
 
-    def store(self, response, *, learner, csrf_token, fresh_for):
-        """Keep ``response`` (rendered with ``csrf_token`` throughout) for ``fresh_for`` seconds at most."""
+    def render(self, template, context, *, learner, fresh_for):
+        """Render the page for ``learner`` and keep it for ``fresh_for`` seconds at most."""
+        # One token for the whole page, so the stored copy can swap it for each request's own.
+        context["csrf_token"] = get_token(self.request)
+        response = render(self.request, template, context)
+        self._store(response, learner=learner, csrf_token=context["csrf_token"], fresh_for=fresh_for)
+        return response
+
+    def _store(self, response, *, learner, csrf_token, fresh_for):
         if response.status_code != 200 or fresh_for <= 0 or self.version is None:
             return
-        rendered_for = identity_for(user_id=learner.user.pk if learner.user else None, anon_key=learner.anon_key)
-        if rendered_for != self.identity or self.request.session.get(MESSAGES_SESSION_KEY):
+        if learner.key != self.identity or self.request.session.get(MESSAGES_SESSION_KEY):
             return
         html = response.content.decode(response.charset).replace(csrf_token, CSRF_MARK)
         page = StoredPage(

@@ -2,7 +2,6 @@
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -55,10 +54,7 @@ def dashboard(request):
     context = selectors.dashboard_for_learner(learner=learner, user=request.user)
     if stored is None:
         return render(request, "journeys/dashboard.html", context)
-    context["csrf_token"] = get_token(request)
-    response = render(request, "journeys/dashboard.html", context)
-    stored.store(response, learner=learner, csrf_token=context["csrf_token"], fresh_for=DASHBOARD_FRESH_SECONDS)
-    return response
+    return stored.render("journeys/dashboard.html", context, learner=learner, fresh_for=DASHBOARD_FRESH_SECONDS)
 
 
 @login_required

@@ -11,10 +11,21 @@ from dataclasses import dataclass
 SESSION_KEY = "learner_key"
 
 
+def key_for(*, user_id=None, anon_key=""):
+    """The string naming one learner in cache and rate-limit keys; None for a visitor without a key."""
+    if user_id is not None:
+        return f"user:{user_id}"
+    return f"anon:{anon_key}" if anon_key else None
+
+
 @dataclass(frozen=True)
 class Learner:
     user: object = None
     anon_key: str = ""
+
+    @property
+    def key(self):
+        return key_for(user_id=self.user.pk if self.user is not None else None, anon_key=self.anon_key)
 
     @property
     def is_known(self):

@@ -18,6 +18,7 @@ from portal import metrics
 from .forms import QuizSubmissionError, parse_quiz_answers
 from .grading import ChoiceSpec, QuestionSpec, grade_quiz
 from .learner_pages import learner_changed
+from .learners import key_for
 from .models import Certificate, LabRun, LessonProgress, QuestionResponse, QuizAttempt
 from .sandbox.labs import evaluate, kinds_for
 from .sandbox.sources import SourceError
@@ -182,11 +183,8 @@ def _record_responses(attempt, specs, outcomes, answers):
 
 
 # --- Lesson progress ---
-
-
-def _learner_changed(learner):
-    # Row saves announce themselves (see apps.py); these functions also write with update().
-    learner_changed(user_id=learner.user.pk if learner.user else None, anon_key=learner.anon_key)
+# Row saves retire a learner's stored pages by themselves (see apps.py); the functions here that
+# write with update() call learner_changed() as well.
 
 
 def _progress_row(learner, lesson_id):
@@ -227,7 +225,7 @@ def lesson_viewed(*, learner, lesson_id, last_viewed_at=NOT_RECORDED):
     if not updated:
         progress = _progress_row(learner, lesson_id)
         LessonProgress.objects.filter(pk=progress.pk).update(last_viewed_at=now)
-    _learner_changed(learner)
+    learner_changed(learner.key)
     return now
 
 
@@ -238,7 +236,7 @@ def lesson_complete(*, learner, lesson_id, via=LessonProgress.Via.MANUAL):
         LessonProgress.objects.filter(pk=progress.pk, completed_at__isnull=True).update(
             completed_at=timezone.now(), completed_via=via
         )
-        _learner_changed(learner)
+        learner_changed(learner.key)
         progress.refresh_from_db()
     return progress
 
@@ -247,7 +245,7 @@ def lesson_uncomplete(*, learner, lesson_id):
     LessonProgress.objects.filter(lesson_id=lesson_id, **learner.owner_fields()).update(
         completed_at=None, completed_via=""
     )
-    _learner_changed(learner)
+    learner_changed(learner.key)
 
 
 # --- Accounts ---
@@ -258,8 +256,8 @@ def progress_merge(*, user, anon_key):
     """Move an anonymous visitor's progress and attempts to ``user``; keep the earliest completion."""
     if not anon_key:
         return 0
-    learner_changed(anon_key=anon_key)
-    learner_changed(user_id=user.pk)
+    learner_changed(key_for(anon_key=anon_key))
+    learner_changed(key_for(user_id=user.pk))
     moved = QuizAttempt.objects.filter(user__isnull=True, anon_key=anon_key).update(user=user, anon_key="")
     anonymous_rows = LessonProgress.objects.filter(user__isnull=True, anon_key=anon_key)
     own = {row.lesson_id: row for row in LessonProgress.objects.filter(user=user).select_for_update()}

@@ -74,17 +74,16 @@ def lesson_detail(request, journey_slug, lesson_slug):
     quiz = selectors.quiz_with_questions({"lesson": lesson})
     if quiz is not None:
         context.update(quiz_panel_context(request, quiz))
-    if not shared_page and stored is None:
+    if stored is not None:
+        # Until the view is due to be recorded again, nothing but a write can change this page.
+        fresh_for = (viewed_at + services.VIEW_RECORD_INTERVAL - timezone.now()).total_seconds()
+        return stored.render("journeys/lesson_detail.html", context, learner=learner, fresh_for=fresh_for)
+    if not shared_page:
         return render(request, "journeys/lesson_detail.html", context)
     # One token for the whole page, so the cached copy can swap it for each reader's own.
     context["csrf_token"] = get_token(request)
     response = render(request, "journeys/lesson_detail.html", context)
-    if shared_page:
-        page_cache.store(request, response, csrf_token=context["csrf_token"], quiz_form=context.get("open_form"))
-    else:
-        # Until the view is due to be recorded again, nothing but a write can change this page.
-        fresh_for = (viewed_at + services.VIEW_RECORD_INTERVAL - timezone.now()).total_seconds()
-        stored.store(response, learner=learner, csrf_token=context["csrf_token"], fresh_for=fresh_for)
+    page_cache.store(request, response, csrf_token=context["csrf_token"], quiz_form=context.get("open_form"))
     return response
 
 
