@@ -114,11 +114,14 @@ def quiz_submit(*, learner, session, quiz, token, data):
     instead of recording another; the unique token makes that hold even for concurrent requests.
     """
     open_form = quiz_form_read(token, quiz=quiz, check_age=False)
-    existing = QuizAttempt.objects.filter(submission_token=open_form.attempt_id).first()
-    if existing is not None:
-        if not learner.owns(existing):
-            raise QuizSubmissionError("This quiz form belongs to someone else. Reload the page.", status=403)
-        return existing, False
+    if not _is_the_open_form(session, open_form):
+        # Not the form this session has open: most likely one already submitted (a double click,
+        # a retry, a second tab), whose result is the answer.
+        existing = _submitted_attempt(quiz, open_form)
+        if existing is not None:
+            if not learner.owns(existing):
+                raise QuizSubmissionError("This quiz form belongs to someone else. Reload the page.", status=403)
+            return existing, False
     if quiz_form_read(token, quiz=quiz) is None:
         raise QuizSubmissionError("This quiz form is out of date. Reload the page and answer again.", status=409)
 
@@ -146,8 +149,9 @@ def quiz_submit(*, learner, session, quiz, token, data):
             if passed and quiz.lesson_id:
                 lesson_complete(learner=learner, lesson_id=quiz.lesson_id, via=LessonProgress.Via.QUIZ)
     except IntegrityError:
-        # The same form was submitted concurrently and the other request recorded it first.
-        attempt = QuizAttempt.objects.filter(submission_token=open_form.attempt_id).first()
+        # The same form was submitted concurrently and the other request recorded it first (for a
+        # first-time visitor, under the anonymous key that request gave them a moment earlier).
+        attempt = _submitted_attempt(quiz, open_form)
         if attempt is None:
             raise
         return attempt, False
@@ -155,6 +159,20 @@ def quiz_submit(*, learner, session, quiz, token, data):
     quiz_form_open(session=session, quiz=quiz, renew=True)
     metrics.quiz_submitted(passed=attempt.passed, final=quiz.is_final)
     return attempt, True
+
+
+def _is_the_open_form(session, form):
+    """Whether ``form`` is the one this session has open for its quiz (so most likely not submitted yet)."""
+    token = session.get(OPEN_FORMS_SESSION_KEY, {}).get(str(form.quiz_id))
+    return token is not None and token == form.token
+
+
+def _submitted_attempt(quiz, form):
+    """The attempt already recorded from ``form``, if any."""
+    existing = QuizAttempt.objects.filter(submission_token=form.attempt_id).first()
+    if existing is not None:
+        existing.quiz = quiz  # the cached quiz, with its lesson and journey: the result needs no query for them
+    return existing
 
 
 def _record_responses(attempt, specs, outcomes, answers):
@@ -231,13 +249,19 @@ def lesson_viewed(*, learner, lesson_id, last_viewed_at=NOT_RECORDED):
 
 def lesson_complete(*, learner, lesson_id, via=LessonProgress.Via.MANUAL):
     """Mark a lesson complete; the first completion (and how it happened) is kept."""
-    progress = _progress_row(learner, lesson_id)
+    # Read first: passing a quiz again, the usual case, then costs one query and no savepoint.
+    progress = LessonProgress.objects.filter(lesson_id=lesson_id, **learner.owner_fields()).first()
+    if progress is None:
+        progress = _progress_row(learner, lesson_id)
     if progress.completed_at is None:
-        LessonProgress.objects.filter(pk=progress.pk, completed_at__isnull=True).update(
-            completed_at=timezone.now(), completed_via=via
-        )
+        now = timezone.now()
+        if LessonProgress.objects.filter(pk=progress.pk, completed_at__isnull=True).update(
+            completed_at=now, completed_via=via
+        ):
+            progress.completed_at, progress.completed_via = now, via
+        else:  # completed meanwhile by another request, whose time and way stand
+            progress.refresh_from_db()
         learner_changed(learner.key)
-        progress.refresh_from_db()
     return progress
 
 

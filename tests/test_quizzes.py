@@ -5,6 +5,7 @@ import time
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from django.urls import reverse
 
 from journeys.models import LessonProgress, QuestionResponse, Quiz, QuizAttempt
@@ -253,3 +254,45 @@ def test_passing_by_htmx_also_updates_the_completion_button_and_progress(client,
     assert 'id="lesson-completion" class="completion" hx-swap-oob="true"' in content
     assert "You have completed this lesson." in content
     assert 'id="journey-progress" class="progress-block" hx-swap-oob="true"' in content and "1 of 1 lesson" in content
+
+
+def submission_queries(client, quiz, data, django_assert_num_queries, expected):
+    with django_assert_num_queries(expected) as captured:
+        response = submit(client, quiz, data)
+    assert response.status_code == 200
+    return [query["sql"].split()[0] for query in captured.captured_queries]
+
+
+def test_a_fresh_submission_has_constant_queries(client, user, quiz_setup, django_assert_num_queries):
+    quiz, questions, right = quiz_setup
+    Quiz.objects.filter(pk=quiz.pk).update(pass_mark=100)
+    client.force_login(user)
+    token, _ = open_quiz(client, quiz)
+    wrong = {**right, f"q{questions['short'].id}": "Never"}
+    submit(client, quiz, {**wrong, "token": token})  # by now the quiz and its questions are cached
+    # Each write is wrapped in a transaction (a savepoint and its release, here inside the test's own).
+    # Failing: session, user, [the attempt, its responses, its chosen choices], the attempts shown in
+    # the history, [session save]
+    token, _ = open_quiz(client, quiz)
+    submission_queries(client, quiz, {**wrong, "token": token}, django_assert_num_queries, 11)
+    # passing: the lesson's progress is read and completed as well, and the journey's progress shown
+    token, _ = open_quiz(client, quiz)
+    submission_queries(client, quiz, {**right, "token": token}, django_assert_num_queries, 14)
+    # passing again: the progress is read once and not written
+    token, _ = open_quiz(client, quiz)
+    submission_queries(client, quiz, {**right, "token": token}, django_assert_num_queries, 13)
+    # the same form sent again: session, user, its attempt, the history, the journey's progress; no write
+    statements = submission_queries(client, quiz, {**right, "token": token}, django_assert_num_queries, 5)
+    assert not {"INSERT", "UPDATE", "DELETE"} & set(statements)
+    assert QuizAttempt.objects.filter(passed=True).count() == 2 and QuizAttempt.objects.count() == 4
+
+
+def test_a_form_someone_else_submitted_is_refused(client, user, quiz_setup):
+    quiz, _, right = quiz_setup
+    token, _ = open_quiz(client, quiz)
+    assert submit(client, quiz, {**right, "token": token}).status_code == 200
+    other = Client()
+    other.force_login(user)
+    response = submit(other, quiz, {**right, "token": token})
+    assert response.status_code == 403 and "belongs to someone else" in response.content.decode()
+    assert QuizAttempt.objects.count() == 1
