@@ -4,7 +4,7 @@ import random
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, Prefetch, Q, Sum
+from django.db.models import Count, Prefetch, Q, Sum, Window
 from django.http import Http404
 from django.urls import reverse
 
@@ -226,12 +226,16 @@ def quiz_with_questions(quiz_filter):
 
 def learner_attempts(*, learner, quiz, limit=10):
     """The learner's latest attempts at ``quiz``, and how many they made and passed."""
-    attempts = learner.records(QuizAttempt.objects.filter(quiz=quiz)).order_by("-submitted_at", "-id")
-    latest = list(attempts.only("id", "score", "passed", "submitted_at", "started_at")[:limit])
-    if len(latest) < limit:  # all of them: no need to count in the database
-        return latest, {"count": len(latest), "passed": sum(attempt.passed for attempt in latest)}
-    summary = attempts.aggregate(count=Count("id"), passed=Count("id", filter=Q(passed=True)))
-    return latest, summary
+    # The counts ride along as window aggregates, which see every attempt before the limit: one query.
+    latest = list(
+        learner.records(QuizAttempt.objects.filter(quiz=quiz))
+        .only("id", "score", "passed", "submitted_at", "started_at")
+        .annotate(all_count=Window(Count("id")), passed_count=Window(Count("id", filter=Q(passed=True))))
+        .order_by("-submitted_at", "-id")[:limit]
+    )
+    if not latest:
+        return latest, {"count": 0, "passed": 0}
+    return latest, {"count": latest[0].all_count, "passed": latest[0].passed_count}
 
 
 def quiz_questions_for_seed(quiz, seed, questions=None):

@@ -296,3 +296,15 @@ def test_a_form_someone_else_submitted_is_refused(client, user, quiz_setup):
     response = submit(other, quiz, {**right, "token": token})
     assert response.status_code == 403 and "belongs to someone else" in response.content.decode()
     assert QuizAttempt.objects.count() == 1
+
+
+def test_past_ten_attempts_the_history_shows_the_latest_and_counts_them_all(client, user, quiz_setup):
+    quiz, questions, right = quiz_setup
+    client.force_login(user)
+    wrong = {**right, f"q{questions['short'].id}": "Never"}
+    for number in range(12):
+        token, _ = open_quiz(client, quiz)
+        submit(client, quiz, {**(right if number == 0 else wrong), "token": token})  # the pass is the oldest
+    _, page = open_quiz(client, quiz)
+    assert "12 attempts so far, passed" in page
+    assert "Your attempts (10 most recent)" in page and page.count('href="/attempts/') == 10
