@@ -1261,9 +1261,10 @@ def print_report(info, setup_timings, breakdown, wrk_results, loops, durable, rs
         ])  # fmt: skip
     table(["Scenario", "req/s", "÷ ceiling", "p50 ms", "p99 ms", "non-2xx", "SQL/req"], rows)
     print("POST quiz, fresh form: every request a form never submitted before, so each grades and records an")
-    print("attempt. After Try again: Python learners; req/s counts POSTs only, and before each the learner")
-    print("fetches a new form (the lesson page first, then the quiz panel that Try again loads). non-2xx counts")
-    print("GETs, POSTs and client errors.")
+    print("attempt; the session did not hand these forms out, which costs each one query more than SQL/req says")
+    print("(the check that it was not submitted already). After Try again: Python learners; req/s counts POSTs")
+    print("only, and before each the learner fetches a new form (the lesson page first, then the quiz panel")
+    print("that Try again loads). non-2xx counts GETs, POSTs and client errors.")
 
     print()
     print("Where the time of one request goes (in-process test client, median of 7, one request at a time)")
