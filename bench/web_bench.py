@@ -1033,7 +1033,6 @@ def fresh_form_lines(browsers, answers, count, seed):
     Each learner's page gives their CSRF token and the quiz's questions; the forms themselves are
     made by the portal's own code (same secret key as the server), as its pages would hand them out.
     """
-    from journeys.models import Quiz
     from journeys.services import new_quiz_form
 
     rng = random.Random(seed)  # noqa: S311 - sample answers
@@ -1043,11 +1042,10 @@ def fresh_form_lines(browsers, answers, count, seed):
         if status != 200:
             raise RuntimeError(f"the lesson page answered {status}")
         pages.append((browser.cookie_header(), parse_quiz_form(page)))
-    quiz = Quiz.objects.get(pk=pages[0][1].quiz_id)
     lines = []
     for number in range(count):
         cookie, form = pages[number % len(pages)]
-        fresh = replace(form, token=new_quiz_form(quiz).token)
+        fresh = replace(form, token=new_quiz_form(form.quiz_id).token)
         lines.append(f"{cookie}\t{fresh.body(answers, rng)}\n")
     return "".join(lines), form.quiz_id
 

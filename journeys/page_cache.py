@@ -8,16 +8,14 @@ open form, with its own seed, is used).
 """
 
 import hashlib
-import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
-from django.utils import timezone
 
 from .content_cache import cached_get, cached_set, content_version
-from .services import OpenQuizForm
+from .services import new_quiz_form
 
 CSRF_MARK = "__kube_journeys_csrf_token__"
 QUIZ_MARK = "__kube_journeys_quiz_token__"
@@ -75,8 +73,7 @@ def serve(request):
         _local_put(name, version, page)
     html = page.html.replace(CSRF_MARK, get_token(request))
     if page.quiz_id is not None:
-        form = OpenQuizForm(str(uuid.uuid4()), page.quiz_seed, timezone.now(), page.quiz_id)
-        html = html.replace(QUIZ_MARK, form.token)
+        html = html.replace(QUIZ_MARK, new_quiz_form(page.quiz_id, seed=page.quiz_seed).token)
     return HttpResponse(html, content_type=page.content_type)
 
 

@@ -59,20 +59,21 @@ class OpenQuizForm:
         return signing.dumps(payload, salt=QUIZ_FORM_SALT, compress=True)
 
 
-def new_quiz_form(quiz):
-    """A form never seen before: a new attempt id, seed and start time."""
-    return OpenQuizForm(str(uuid.uuid4()), secrets.randbelow(2**31), timezone.now(), quiz.pk)
+def new_quiz_form(quiz_id, *, seed=None):
+    """A form never seen before: a new attempt id and start time, and a new seed unless one is given."""
+    seed = secrets.randbelow(2**31) if seed is None else seed
+    return OpenQuizForm(str(uuid.uuid4()), seed, timezone.now(), quiz_id)
 
 
 def quiz_form_open(*, session, quiz, renew=False):
     """The learner's open form for ``quiz``: kept in an existing session, never the reason to start one."""
     if session.session_key is None and not session.modified:
-        return new_quiz_form(quiz)
+        return new_quiz_form(quiz.pk)
     forms = session.get(OPEN_FORMS_SESSION_KEY, {})
     token = forms.get(str(quiz.pk))
     form = None if (token is None or renew) else quiz_form_read(token, quiz=quiz, check_age=False)
     if form is None:
-        form = new_quiz_form(quiz)
+        form = new_quiz_form(quiz.pk)
         forms[str(quiz.pk)] = form.token
         session[OPEN_FORMS_SESSION_KEY] = forms
     return form
