@@ -1,10 +1,13 @@
 """The nine labs: their slugs (a contract), what they ask for, and which checks and kinds they need."""
 
+import logging
 from dataclasses import dataclass
 
 from .checks import cronjobs, daemonsets, declarative, helm, jobs, probes, quotas, rbac, statefulsets
 from .checks.advisories import advisories_for
 from .report import ERROR, CheckResult, LabReport
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -119,15 +122,23 @@ def kinds_for(lab):
 
 
 def evaluate(lab, snapshot, *, source):
-    """Run every check of ``lab`` over ``snapshot``. Pure: no I/O."""
+    """Run every check of ``lab`` over ``snapshot``. Pure: no I/O.
+
+    Objects reach the checks with their shape already checked (see shapes.py), so an exception here
+    is a bug in a check. It costs that one check (an ``error`` result) or the advice, never the report.
+    """
     report = LabReport(lab=lab.slug, namespace=snapshot.namespace, source=source)
     for check in lab.checks:
         try:
             report.checks.append(check(snapshot))
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            # Malformed objects (usually from a hand-edited paste) make one check unanswerable, not the page.
+        except Exception as exc:  # noqa: BLE001 - one broken check must not take the others with it
+            logger.warning("lab %s: check %s failed on %s", lab.slug, check.__name__, snapshot.namespace, exc_info=True)
             report.checks.append(unreadable_result(check, exc))
-    report.advisories = advisories_for(snapshot, lab.module.WORKLOADS)
+    try:
+        report.advisories = advisories_for(snapshot, lab.module.WORKLOADS)
+    except Exception:  # noqa: BLE001 - advice is a nicety; the checks' verdict stands without it
+        logger.warning("lab %s: the reviewer's advice failed on %s", lab.slug, snapshot.namespace, exc_info=True)
+        report.advisories = []
     return report
 
 
@@ -138,5 +149,6 @@ def unreadable_result(check, exc):
         title=check.__name__.replace("_", " ").capitalize(),
         status=ERROR,
         actual=f"this check could not read your objects ({exc.__class__.__name__})",
-        hint="Paste the unmodified output of kubectl get ... -o yaml.",
+        hint="This is a fault in the portal, not in your work: check again with unmodified kubectl get ... -o yaml "
+        "output, and tell your administrator if it keeps happening.",
     )

@@ -37,7 +37,8 @@ def parse_quantity(value):
         raise QuantityError(f"{value!r} is not a Kubernetes quantity")
     try:
         return Decimal(match.group(1)) * SUFFIXES[match.group(2) or ""]
-    except InvalidOperation:
+    except (InvalidOperation, ArithmeticError):
+        # An exponent such as 1e999999999 overflows Decimal: no resource is that large.
         raise QuantityError(f"{value!r} is not a Kubernetes quantity") from None
 
 

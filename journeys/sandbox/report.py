@@ -1,8 +1,29 @@
-"""The result of one lab check run, in the JSON shape the `sandbox_check --json` contract promises."""
+"""The result of one lab check run, in the JSON shape the `sandbox_check --json` contract promises.
 
+A report is stored (JSON in the database) and shown, so ``as_dict`` only ever holds text, booleans
+and lists of them, each text bounded and safe to store: whatever a paste held, the report stays a
+few kilobytes.
+"""
+
+import re
 from dataclasses import asdict, dataclass, field
 
 PASS, FAIL, ERROR, SKIP = "pass", "fail", "error", "skip"
+# The longest text one field of a report shows; checks name a few offenders, so real ones are short.
+FIELD_MAX = 1000
+# NUL cannot be stored in PostgreSQL text, and lone surrogates cannot be encoded at all.
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def storable(value):
+    """``value`` as text that JSON, PostgreSQL and a page can hold, at most FIELD_MAX characters."""
+    text = value if isinstance(value, str) else str(value)
+    text = _UNSTORABLE.sub("\ufffd", text)
+    return text if len(text) <= FIELD_MAX else text[: FIELD_MAX - 1] + "…"
+
+
+def _storable_fields(data):
+    return {key: value if isinstance(value, bool) else storable(value) for key, value in data.items()}
 
 
 @dataclass
@@ -18,7 +39,7 @@ class CheckResult:
     teaches: str = ""
 
     def as_dict(self):
-        return asdict(self)
+        return _storable_fields(asdict(self))
 
 
 @dataclass
@@ -29,7 +50,7 @@ class Advisory:
     status: str = "warn"
 
     def as_dict(self):
-        return {"id": self.id, "status": self.status, "message": self.message, "object": self.object}
+        return _storable_fields({"id": self.id, "status": self.status, "message": self.message, "object": self.object})
 
 
 @dataclass
@@ -52,9 +73,9 @@ class LabReport:
 
     def as_dict(self):
         return {
-            "lab": self.lab,
-            "namespace": self.namespace,
-            "source": self.source,
+            "lab": storable(self.lab),
+            "namespace": storable(self.namespace),
+            "source": storable(self.source),
             "passed": self.passed,
             "checks": [
                 {key: value for key, value in check.as_dict().items() if key != "teaches"} for check in self.checks

@@ -17,6 +17,8 @@ import yaml
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from .reading import ReadError, read_documents
+from .shapes import describe_object, found, object_problems
 from .snapshot import Snapshot
 
 logger = logging.getLogger(__name__)
@@ -35,24 +37,18 @@ class SourceError(Exception):
         self.message = message
         self.detail = detail or message
 
+    @property
+    def is_input_problem(self):
+        """True when what the learner sent is at fault (not the cluster or the portal's connection)."""
+        return self.code in INPUT_PROBLEMS
+
+
+INPUT_PROBLEMS = {"bad-file", "too-large"}
+# How many objects with a wrong shape a refusal names; the rest are counted.
+PROBLEMS_SHOWN = 5
+
 
 # --- Pasted or uploaded output ---
-
-
-# libyaml when the platform has it: several times faster than the pure-Python loader on large pastes.
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def _load_documents(text):
-    """Safe YAML without anchors and aliases: `kubectl -o yaml` never writes them, and they allow alias bombs."""
-    for event in yaml.parse(text, Loader=_Loader):
-        if isinstance(event, yaml.AliasEvent):
-            mark = getattr(event, "start_mark", None)
-            where = f" (line {mark.line + 1})" if mark is not None else ""
-            raise SourceError(
-                "bad-file", f"YAML aliases (*name) are not accepted here{where}; paste plain kubectl output."
-            )
-    return [document for document in yaml.load_all(text, Loader=_Loader) if document is not None]
 
 
 @dataclass
@@ -70,73 +66,89 @@ class FileSource:
     def _text(self):
         if self.upload is None:
             text = self.text or ""
-            if len(text.encode("utf-8")) > MAX_PASTE_BYTES:
+            # A character is at most 4 bytes: only a long text needs the exact count.
+            if len(text) * 4 > MAX_PASTE_BYTES and len(text.encode("utf-8", "surrogatepass")) > MAX_PASTE_BYTES:
                 raise SourceError(
-                    "bad-file", "The pasted text is larger than 1 MiB. Paste only the objects of this lab."
+                    "too-large", "The pasted text is larger than 1 MiB. Paste only the objects of this lab."
                 )
             return text
-        if self.upload.size > MAX_PASTE_BYTES:
-            raise SourceError("bad-file", "The file is larger than 1 MiB. Upload only the objects of this lab.")
-        try:
-            return self.upload.read(MAX_PASTE_BYTES + 1).decode("utf-8")
-        except UnicodeDecodeError:
-            raise SourceError(
-                "bad-file", "The file is not UTF-8 text. Upload the output of kubectl get ... -o yaml."
-            ) from None
+        if self.upload.size is not None and self.upload.size > MAX_PASTE_BYTES:
+            raise SourceError("too-large", "The file is larger than 1 MiB. Upload only the objects of this lab.")
+        data = self.upload.read(MAX_PASTE_BYTES + 1)
+        if len(data) > MAX_PASTE_BYTES:
+            raise SourceError("too-large", "The file is larger than 1 MiB. Upload only the objects of this lab.")
+        return decode_text(data, what="file")
 
     def documents(self):
-        stripped = self._text().strip()
-        if not stripped:
-            raise SourceError("bad-file", "Nothing was pasted. Paste the output of kubectl get ... -o yaml.")
-        if stripped[0] in "{[":
-            try:
-                data = json.loads(stripped)
-            except ValueError as exc:
-                raise SourceError("bad-file", f"This looks like JSON but cannot be read: {exc}.") from None
-            except RecursionError:
-                raise SourceError("bad-file", "This JSON is nested too deeply to be Kubernetes objects.") from None
-            return data if isinstance(data, list) else [data]
         try:
-            return _load_documents(stripped)
-        except yaml.MarkedYAMLError as exc:
-            line = exc.problem_mark.line + 1 if exc.problem_mark else "?"
-            raise SourceError("bad-file", f"This is not valid YAML (line {line}: {exc.problem}).") from None
-        except (yaml.YAMLError, RecursionError) as exc:
-            raise SourceError("bad-file", f"This is not valid YAML ({exc.__class__.__name__}).") from None
+            return read_documents(self._text())
+        except ReadError as error:
+            raise SourceError(error.code, error.message) from None
 
     def objects(self):
-        objects, saw_list = [], False
+        objects, saw_list, refused = [], False, []
+        refused_count = 0
         for number, document in enumerate(self.documents(), start=1):
-            if not isinstance(document, dict):
-                raise SourceError(
-                    "bad-file",
-                    f"Document {number} is not a Kubernetes object (it is a {type(document).__name__}). "
-                    "Paste the output of kubectl get ... -o yaml.",
-                )
-            is_list = str(document.get("kind", "")).endswith("List")
-            saw_list = saw_list or is_list
-            items = document.get("items") if is_list else [document]
-            list_kind = str(document.get("kind", "")).removesuffix("List")
-            for item in items or []:
-                if not isinstance(item, dict):
-                    raise SourceError("bad-file", f"Document {number} holds an item that is not a Kubernetes object.")
-                item = dict(item)
-                item.setdefault("kind", list_kind)
-                if (
-                    not item.get("kind")
-                    or not isinstance(item.get("metadata"), dict)
-                    or not item["metadata"].get("name")
-                ):
+            where = f"Document {number}" + (f" (line {document.line})" if document.line > 1 else "")
+            data = document.data
+            if not isinstance(data, dict):
+                raise SourceError("bad-file", _not_an_object(where, data))
+            kind = data.get("kind")
+            if kind is not None and not isinstance(kind, str):
+                refused_count += 1
+                refused.append(f"{where}: `kind` must be text such as CronJob, found {found(kind)}")
+                continue
+            is_list = isinstance(kind, str) and kind.endswith("List") and "items" in data
+            if not is_list:
+                items = [(where, data)]
+            else:
+                saw_list = True
+                if not isinstance(data["items"], list):
                     raise SourceError(
-                        "bad-file",
-                        f"Document {number} holds an object without kind or metadata.name; paste complete objects.",
+                        "bad-file", f"{where} is a {kind}, but its `items` is {found(data['items'])}, not a list."
                     )
+                lines = document.item_lines
+                items = [
+                    (
+                        f"Item {index} of {where.lower()}"
+                        + (f" (line {lines[index - 1]})" if index <= len(lines) else ""),
+                        item,
+                    )
+                    for index, item in enumerate(data["items"], start=1)
+                ]
+            list_kind = kind.removesuffix("List") if is_list else ""
+            for item_where, item in items:
+                if not isinstance(item, dict):
+                    raise SourceError("bad-file", _not_an_object(item_where, item))
+                if list_kind and list_kind != "" and "kind" not in item:
+                    item["kind"] = list_kind
+                if not item.get("kind"):
+                    refused_count += 1
+                    refused.append(f"{item_where}: `kind` is missing; every object says what it is (kind: CronJob)")
+                    continue
+                problems = object_problems(item)
+                if problems.total:
+                    refused_count += 1
+                    if len(refused) < PROBLEMS_SHOWN:
+                        more = (
+                            f" (and {problems.total - len(problems.items)} more)"
+                            if problems.total > len(problems.items)
+                            else ""
+                        )
+                        refused.append(f"{item_where}, {describe_object(item)}: " + "; ".join(problems.items) + more)
+                    if refused_count > PROBLEMS_SHOWN:
+                        break
+                    continue
                 if item["kind"] not in NEVER_READ_KINDS:
                     objects.append(item)
                 if len(objects) > MAX_OBJECTS:
                     raise SourceError(
-                        "bad-file", f"More than {MAX_OBJECTS} objects were pasted; paste only this lab's."
+                        "too-large", f"More than {MAX_OBJECTS:,} objects were pasted; paste only this lab's."
                     )
+            if refused_count > PROBLEMS_SHOWN:
+                break
+        if refused:
+            raise SourceError("bad-file", _refusal(refused, refused_count))
         # An empty List is a real answer (`kubectl get` found nothing); no objects and no List is not.
         if not objects and not saw_list:
             raise SourceError("bad-file", "No Kubernetes objects were found in what you pasted.")
@@ -145,9 +157,43 @@ class FileSource:
     def snapshot(self, kinds, namespace=None):
         objects = self.objects()
         namespaces = [item["metadata"].get("namespace") for item in objects if item["metadata"].get("namespace")]
-        found = namespace or (max(set(namespaces), key=namespaces.count) if namespaces else "default")
-        chosen = [item for item in objects if item["metadata"].get("namespace") in (None, found)]
-        return Snapshot.from_objects(found, chosen)
+        found_namespace = namespace or (max(set(namespaces), key=namespaces.count) if namespaces else "default")
+        chosen = [item for item in objects if item["metadata"].get("namespace") in (None, found_namespace)]
+        return Snapshot.from_objects(found_namespace, chosen)
+
+
+def decode_text(data, *, what):
+    """Bytes of an upload or a file as text: UTF-8, with or without a byte-order mark."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SourceError(
+            "bad-file",
+            f"The {what} is not UTF-8 text (byte {exc.start + 1} cannot be read). "
+            "Save the output of kubectl get ... -o yaml as plain text and try again.",
+        ) from None
+
+
+def _not_an_object(where, data):
+    if isinstance(data, str):
+        return (
+            f"{where} is plain text, not Kubernetes objects. Paste the output of kubectl get <kind> -o yaml: "
+            "it starts with apiVersion: and kind:."
+        )
+    return (
+        f"{where} is {found(data)}, not a Kubernetes object. Paste the output of kubectl get <kind> -o yaml: "
+        "each object is a mapping with apiVersion, kind and metadata."
+    )
+
+
+def _refusal(refused, count):
+    more = count - len(refused)
+    listed = "\n".join(f"- {line}" for line in refused)
+    tail = f"\n… and {more} more object{'s' if more != 1 else ''} like these." if more > 0 else ""
+    return (
+        "Some objects are not written the way Kubernetes reads them, so they cannot be checked:\n"
+        f"{listed}{tail}\nFix these fields (kubectl apply would refuse them too), or paste unmodified kubectl output."
+    )
 
 
 # --- The live API ---
@@ -305,6 +351,15 @@ class ClusterSource:
                     for item in items:
                         item.setdefault("kind", kind)
                         item.setdefault("apiVersion", ENDPOINTS[kind].api_version)
+                        problems = object_problems(item)
+                        if problems.total:
+                            # An API server never sends these; a proxy or an extension in front of it might.
+                            raise SourceError(
+                                "server-error",
+                                f"The Kubernetes API returned {describe_object(item)} in a shape the checks cannot "
+                                "read. Tell your administrator; meanwhile you can paste kubectl output instead.",
+                                detail="; ".join(problems.items),
+                            )
                         snapshot.add(item)
         logger.info(
             "sandbox snapshot of %s: %d objects, %d API calls, %.0f ms",
@@ -326,11 +381,16 @@ class ClusterSource:
             group=endpoint.group,
         )
         try:
-            return json.loads(response.data).get("items") or []
-        except (ValueError, AttributeError):
+            items = json.loads(response.data).get("items") or []
+        except (ValueError, AttributeError, RecursionError):
+            items = None
+        if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
             raise SourceError(
-                "server-error", "The Kubernetes API answered with something that is not JSON. Try again in a minute."
-            ) from None
+                "server-error",
+                "The Kubernetes API answered with something that is not a list of objects. "
+                "Try again in a minute; if it keeps happening, tell your administrator.",
+            )
+        return items
 
     def _call(self, request, *, verb, resource, namespace, group=""):
         from kubernetes.client.exceptions import ApiException

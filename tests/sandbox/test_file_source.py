@@ -52,13 +52,13 @@ def test_snapshot_uses_the_namespace_of_the_objects():
     [
         ("", "Nothing was pasted"),
         ("   \n", "Nothing was pasted"),
-        ("key: [unclosed", "not valid YAML (line"),
-        ("{not json", "looks like JSON but cannot be read"),
-        ("just some words", "Document 1 is not a Kubernetes object (it is a str)"),
-        ("- a\n- b", "Document 1 is not a Kubernetes object (it is a list)"),
-        ("kind: Pod\nmetadata: {}", "without kind or metadata.name"),
-        ("kind: List\nitems: [3]", "holds an item that is not a Kubernetes object"),
-        ("a: &x [1]\nb: *x", "aliases"),
+        ("key: [unclosed", 'not valid YAML: line 1 ("key: [unclosed") has a [ that is never closed'),
+        ("{not json", "looks like JSON but is not valid JSON: line 1, column 2"),
+        ("just some words", "Document 1 is plain text, not Kubernetes objects"),
+        ("- a\n- b", "Document 1 is a list, not a Kubernetes object"),
+        ("kind: Pod\nmetadata: {}", "`metadata.name` is required"),
+        ("kind: List\nitems: [3]", "Item 1 of document 1 is the number 3, not a Kubernetes object"),
+        ("a: &x [1]\nb: *x", "anchors (&name) are not accepted"),
         ("# only a comment\n", "No Kubernetes objects were found"),
     ],
 )
@@ -73,7 +73,7 @@ def test_alias_bomb_is_refused_quickly():
     for level in "bcdefghi":
         previous = chr(ord(level) - 1)
         bomb += f"{level}: &{level} [{','.join([f'*{previous}'] * 9)}]\n"
-    with pytest.raises(SourceError, match="aliases"):
+    with pytest.raises(SourceError, match="anchors"):
         objects(bomb)
 
 

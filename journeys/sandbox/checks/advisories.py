@@ -5,6 +5,8 @@ from ..snapshot import WORKLOAD_KINDS
 from .common import containers, has_quantity, metadata, pod_spec
 
 LONG_RUNNING = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"}
+# A namespace of thousands of workloads would otherwise produce a page of thousands of lines.
+ADVICE_SHOWN = 20
 
 
 def image_untagged(image):
@@ -100,4 +102,19 @@ def advisories_for(snapshot, targets):
         workloads = [item for item in release_members(snapshot) if item.get("kind") in WORKLOAD_KINDS]
     else:
         workloads = [found for kind, name in targets if (found := snapshot.get(kind, name)) is not None]
-    return [advice for workload in workloads for advice in workload_advisories(snapshot, workload)]
+    advice, objects_left = [], 0
+    for workload in workloads:
+        if len(advice) >= ADVICE_SHOWN:
+            objects_left += 1
+            continue
+        advice += workload_advisories(snapshot, workload)
+    if len(advice) > ADVICE_SHOWN or objects_left:
+        hidden = len(advice) - ADVICE_SHOWN if len(advice) > ADVICE_SHOWN else 0
+        advice = advice[:ADVICE_SHOWN]
+        more = [f"{hidden} more on the objects above"] if hidden else []
+        more += [f"advice for {objects_left} more workload{'s' if objects_left != 1 else ''}"] if objects_left else []
+        advice.append(Advisory(
+            id="more-advice", status="info",
+            message=f"… and {' and '.join(more)}. Act on the advice above and check again to see the rest.",
+        ))  # fmt: skip
+    return advice

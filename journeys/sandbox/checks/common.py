@@ -138,7 +138,14 @@ def tolerates(toleration, taint):
 
 
 def describe_labels(labels):
-    return ", ".join(f"{key}={value}" for key, value in sorted((labels or {}).items())) or "no labels"
+    return listing([f"{key}={value}" for key, value in sorted((labels or {}).items())], ", ") or "no labels"
+
+
+def listing(items, separator="; ", *, limit=5):
+    """The first few of ``items`` joined, and how many more: a report names offenders, not thousands."""
+    items = list(items)
+    shown = separator.join(str(item) for item in items[:limit])
+    return shown + (f" (and {len(items) - limit} more)" if len(items) > limit else "")
 
 
 def requests_above_limits(container):

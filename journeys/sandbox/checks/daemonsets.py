@@ -4,6 +4,7 @@ from .common import (
     containers,
     exists_check,
     has_quantity,
+    listing,
     pod_spec,
     requests_above_limits,
     requires,
@@ -42,7 +43,7 @@ def ready_on_every_node(snapshot, found):
 @requires("DaemonSet", NAME, "tolerates-control-plane", "Tolerates the control-plane taint", teaches=LAB)
 def tolerates_control_plane(snapshot, found):
     tolerations = pod_spec(found).get("tolerations") or []
-    shown = "; ".join(
+    shown = listing(
         f"{item.get('key') or '(any key)'} {item.get('operator') or 'Equal'} {item.get('effect') or '(any effect)'}"
         for item in tolerations
     )
@@ -70,7 +71,7 @@ def cpu_memory_requests(snapshot, found):
     lacking = _containers_lacking(found, "requests", ["cpu", "memory"])
     return result(
         "cpu-memory-requests", "CPU and memory requests", not lacking,
-        expected="every container requests cpu and memory", actual="; ".join(lacking) or "all containers do",
+        expected="every container requests cpu and memory", actual=listing(lacking) or "all containers do",
         hint="Under resources.requests of each container set cpu (e.g. 10m) and memory (e.g. 32Mi).",
         teaches="namespaces-quotas-requests#requests-and-limits",
     )  # fmt: skip
@@ -86,7 +87,7 @@ def memory_limit(snapshot, found):
     ]
     return result(
         "memory-limit", "A memory limit", not lacking,
-        expected="every container has a memory limit, no lower than its request", actual="; ".join(lacking) or "all containers do",
+        expected="every container has a memory limit, no lower than its request", actual=listing(lacking) or "all containers do",
         hint="An agent runs on every node, so a leak would hurt every node: set resources.limits.memory (e.g. 64Mi).",
         teaches="namespaces-quotas-requests#requests-and-limits",
     )  # fmt: skip

@@ -2,7 +2,7 @@
 
 import json
 
-from .common import condition_true, exists_check, metadata, pod_spec, requires, result, spec, status
+from .common import condition_true, exists_check, listing, metadata, pod_spec, requires, result, spec, status
 
 LESSON = "declarative-configuration"
 LAB = f"{LESSON}#lab-declarative-frontend"
@@ -121,7 +121,7 @@ def not_changed_imperatively(snapshot, found):
     return result(
         "not-changed-imperatively", "Not changed by hand since", not reasons,
         expected="the live Deployment matches the applied file, and no imperative kubectl command changed it",
-        actual="; ".join(reasons) or "no imperative change found",
+        actual=listing(reasons) or "no imperative change found",
         hint="Put the change in frontend.yaml and run `kubectl apply -f frontend.yaml`. To clear the record of an "
         "imperative command, delete the Deployment and apply the file again.",
         teaches=f"{LESSON}#the-danger-of-drift",

@@ -3,7 +3,7 @@
 The portal never reads Secrets, so Helm's own release records are not consulted.
 """
 
-from .common import metadata, result
+from .common import listing, metadata, result
 
 LESSON = "helm-charts"
 LAB = f"{LESSON}#lab-helm-release"
@@ -42,7 +42,7 @@ def release_objects(snapshot):
     actual = (
         f"{len(members)} objects of release demo"
         if members
-        else (f"objects of other releases: {', '.join(sorted(others))}" if others else "no object managed by Helm")
+        else (f"objects of other releases: {listing(sorted(others), ', ')}" if others else "no object managed by Helm")
     )
     return result(
         "release-objects", "Objects of the release demo", bool(members),
@@ -71,7 +71,7 @@ def release_workload(snapshot):
     return result(
         "release-workload", "The release runs a workload", bool(workloads),
         expected="a Deployment, StatefulSet or DaemonSet from the release",
-        actual=", ".join(f"{item['kind']} {metadata(item).get('name')}" for item in workloads) or "none",
+        actual=listing((f"{item['kind']} {metadata(item).get('name')}" for item in workloads), ", ") or "none",
         hint="The chart from `helm create demo` includes a Deployment; check `helm status demo -n <your namespace>`.",
         teaches=LAB,
     )  # fmt: skip

@@ -1,6 +1,6 @@
 """Lab healthy-app: Deployment api with readiness and liveness probes on declared ports, requests, all Pods Ready."""
 
-from .common import containers, exists_check, has_quantity, pod_ready, pod_spec, requires, result, spec
+from .common import containers, exists_check, has_quantity, listing, pod_ready, pod_spec, requires, result, spec
 
 LESSON = "monitoring"
 LAB = f"{LESSON}#lab-healthy-app"
@@ -27,7 +27,7 @@ def _probe_check(check_id, title, field, hint):
         ]
         return result(
             check_id, title, not lacking, expected=f"a {field} on every container",
-            actual=f"no {field} on {', '.join(lacking)}" if lacking else "every container has one",
+            actual=f"no {field} on {listing(lacking, ', ')}" if lacking else "every container has one",
             hint=hint, teaches=f"{LESSON}#health-probes",
         )  # fmt: skip
 
@@ -63,7 +63,7 @@ def probe_ports_declared(snapshot, found):
                     problems.append(f"{container.get('name')}: {field} uses port {port}, which is not declared")
     return result(
         "probe-ports-declared", "Probes use declared ports", not problems,
-        expected="every probe port is a containerPort (by number or name)", actual="; ".join(problems) or "all declared",
+        expected="every probe port is a containerPort (by number or name)", actual=listing(problems) or "all declared",
         hint="Declare the port under ports (containerPort, and a name if you refer to it by name) or point the probe at a declared one.",
         teaches=f"{LESSON}#probe-mechanisms",
     )  # fmt: skip
@@ -79,7 +79,7 @@ def resource_requests(snapshot, found):
     ]
     return result(
         "resource-requests", "CPU and memory requests", not lacking,
-        expected="cpu and memory requests on every container", actual="; ".join(lacking) or "all set",
+        expected="cpu and memory requests on every container", actual=listing(lacking) or "all set",
         hint="Requests tell the scheduler what the app needs and give monitoring a baseline: set resources.requests.",
         teaches=f"{LESSON}#requests-feed-the-picture",
     )  # fmt: skip
@@ -93,7 +93,7 @@ def pods_ready(snapshot, found):
     ready = len(pods) - len(not_ready)
     return result(
         "pods-ready", "All Pods Ready", ready >= wanted and not not_ready,
-        expected=f"{wanted} Ready Pods", actual=f"{ready} Ready" + (f"; not ready: {', '.join(not_ready)}" if not_ready else ""),
+        expected=f"{wanted} Ready Pods", actual=f"{ready} Ready" + (f"; not ready: {listing(not_ready, ', ')}" if not_ready else ""),
         hint="`kubectl describe pod <name>` shows failing probes in its events; `kubectl logs <name> --previous` shows why a container restarted.",
         teaches=f"{LESSON}#health-probes",
     )  # fmt: skip

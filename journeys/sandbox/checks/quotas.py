@@ -6,6 +6,7 @@ from .common import (
     containers,
     exists_check,
     has_quantity,
+    listing,
     metadata,
     pod_spec,
     requests_above_limits,
@@ -80,7 +81,7 @@ def limitrange_defaults(snapshot):
             defaults, default_requests = item.get("default") or {}, item.get("defaultRequest") or {}
             if item.get("type") == "Container" and {"cpu", "memory"} <= set(default_requests) and "memory" in defaults:
                 good.append(metadata(limit_range).get("name"))
-    names = ", ".join(metadata(item).get("name") for item in ranges)
+    names = listing((metadata(item).get("name") for item in ranges), ", ")
     return result(
         "limitrange-defaults", "A LimitRange gives containers defaults", bool(good),
         expected="a LimitRange of type Container with defaultRequest (cpu, memory) and default (memory)",
@@ -124,7 +125,7 @@ def containers_declare_resources(snapshot):
                 lacking.append(f"{where}: no {', '.join(absent)}")
             lacking += [f"{where}: {problem}" for problem in requests_above_limits(container)]
     if lacking:
-        actual = "; ".join(lacking[:5]) + (f" (and {len(lacking) - 5} more)" if len(lacking) > 5 else "")
+        actual = listing(lacking)
     else:
         actual = f"all {len(holders)} workloads declare them" if holders else "no workloads to check"
     return result(

@@ -6,7 +6,7 @@ they reference; `*` in a rule stands for every group, resource or verb.
 
 from ..report import ERROR, CheckResult
 from ..snapshot import WORKLOAD_KINDS
-from .common import exists_check, metadata, missing, pod_spec, requires, result
+from .common import exists_check, listing, metadata, missing, pod_spec, requires, result
 
 LESSON = "serviceaccounts-and-rbac"
 LAB = f"{LESSON}#lab-least-privilege"
@@ -49,13 +49,13 @@ def beyond_pod_reading(rule):
         set(rule.get("apiGroups", [])),
     )
     if rule.get("nonResourceURLs"):
-        extra.append(f"URLs {', '.join(rule['nonResourceURLs'])}")
+        extra.append(f"URLs {listing(rule['nonResourceURLs'], ', ')}")
     if "*" in verbs or verbs - READ_VERBS:
-        extra.append(f"verbs {', '.join(sorted(verbs - READ_VERBS) or ['*'])}")
+        extra.append(f"verbs {listing(sorted(verbs - READ_VERBS) or ['*'], ', ')}")
     if "*" in resources or resources - {"pods"}:
-        extra.append(f"resources {', '.join(sorted(resources - {'pods'}) or ['*'])}")
+        extra.append(f"resources {listing(sorted(resources - {'pods'}) or ['*'], ', ')}")
     if "*" in groups or groups - {""}:
-        extra.append(f"API groups {', '.join(sorted(repr(group) for group in groups - {''}) or ['*'])}")
+        extra.append(f"API groups {listing(sorted(repr(group) for group in groups - {''}) or ['*'], ', ')}")
     return extra
 
 
@@ -96,7 +96,7 @@ def role_grants_pod_read_only(snapshot, found):
     problems = ([f"missing verbs {', '.join(lacking)}"] if lacking else []) + [f"also grants {item}" for item in extra]
     return result(
         "role-grants-pod-read-only", "pod-reader reads pods and nothing more", not problems,
-        expected='one rule: apiGroups [""], resources [pods], verbs [get, list, watch]', actual="; ".join(problems) or "exactly that",
+        expected='one rule: apiGroups [""], resources [pods], verbs [get, list, watch]', actual=listing(problems) or "exactly that",
         hint="List the three verbs by name and avoid `*`: least privilege means granting only what the workload uses.",
         teaches=f"{LESSON}#roles-and-rules",
     )  # fmt: skip
@@ -111,7 +111,7 @@ def rolebinding(snapshot):
     return result(
         "rolebinding", "A RoleBinding gives pod-reader to reporter", bool(bound),
         expected="a RoleBinding with roleRef Role pod-reader and subject ServiceAccount reporter",
-        actual=f"bound by {metadata(bound[0]).get('name')}" if bound else f"RoleBindings here: {', '.join(others) or 'none'}",
+        actual=f"bound by {metadata(bound[0]).get('name')}" if bound else f"RoleBindings here: {listing(others, ', ') or 'none'}",
         hint="`kubectl create rolebinding reporter-pod-reader --role=pod-reader --serviceaccount=<namespace>:reporter "
         "--dry-run=client -o yaml` writes one you can save and apply.",
         teaches=f"{LESSON}#bindings",
@@ -133,7 +133,7 @@ def effective_permissions(snapshot):
     if unreadable and not problems:
         return CheckResult(
             "effective-permissions", "reporter can read pods and do nothing else", ERROR,
-            expected="get, list and watch on pods only", actual="; ".join(unreadable),
+            expected="get, list and watch on pods only", actual=listing(unreadable),
             hint="Include the referenced Roles and ClusterRoles in what you paste (kubectl get clusterrole NAME -o yaml), "
             "or ask your administrator to let the portal read ClusterRoles.",
             teaches=f"{LESSON}#permissions-only-add-up",
@@ -143,7 +143,7 @@ def effective_permissions(snapshot):
         problems.insert(0, f"cannot {', '.join(lacking)} pods")
     return result(
         "effective-permissions", "reporter can read pods and do nothing else", not problems,
-        expected="get, list and watch on pods only", actual="; ".join(problems) or "exactly that",
+        expected="get, list and watch on pods only", actual=listing(problems) or "exactly that",
         hint="Permissions add up across every binding: remove any other RoleBinding that names reporter.",
         teaches=f"{LESSON}#permissions-only-add-up",
     )  # fmt: skip
@@ -167,7 +167,7 @@ def workload_uses_serviceaccount(snapshot):
     return result(
         "workload-uses-serviceaccount", "A workload named reporter runs as reporter", uses,
         expected="serviceAccountName: reporter in the pod template",
-        actual="; ".join(f"{name} runs as {account}" for name, account in accounts.items()),
+        actual=listing(f"{name} runs as {account}" for name, account in accounts.items()),
         hint="Set spec.template.spec.serviceAccountName: reporter and apply; without it Pods run as the default ServiceAccount.",
         teaches=f"{LESSON}#serviceaccounts",
     )  # fmt: skip

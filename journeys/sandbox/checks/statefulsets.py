@@ -1,9 +1,13 @@
 """Lab stateful-web: StatefulSet web, 3 replicas, serviceName web, headless Service web, volumeClaimTemplate www."""
 
 from .common import (
+    containers,
     describe_labels,
     exists_check,
+    listing,
     missing,
+    pod_ready,
+    pod_spec,
     pod_template_labels,
     requires,
     result,
@@ -87,20 +91,53 @@ def volume_claim_template(snapshot, found):
     names = [(template.get("metadata") or {}).get("name") for template in spec(found).get("volumeClaimTemplates") or []]
     return result(
         "volume-claim-template", "volumeClaimTemplate www", "www" in names,
-        expected="a volumeClaimTemplate named www", actual=f"volumeClaimTemplates: {', '.join(names) or 'none'}",
+        expected="a volumeClaimTemplate named www", actual=f"volumeClaimTemplates: {listing(names, ', ') or 'none'}",
         hint="Add spec.volumeClaimTemplates with metadata.name: www; each Pod then gets its own claim, www-web-0 and so on.",
         teaches=f"{LESSON}#stable-storage",
     )  # fmt: skip
 
 
-@requires("StatefulSet", NAME, "pods-ready", "All three Pods are Ready", teaches=LAB, required=False)
+@requires("StatefulSet", NAME, "volume-mounted", "The volume www is mounted", teaches=LAB)
+def volume_mounted(snapshot, found):
+    mounts = [
+        f"{container.get('name')} at {mount.get('mountPath')}"
+        for container, _ in containers(pod_spec(found), init=False)
+        for mount in container.get("volumeMounts") or []
+        if mount.get("name") == "www"
+    ]
+    return result(
+        "volume-mounted", "The volume www is mounted", bool(mounts),
+        expected="a container with a volumeMount named www", actual=f"mounted by {listing(mounts, ', ')}" if mounts else "no container mounts www",
+        hint="Under the container add volumeMounts: [{name: www, mountPath: /usr/share/nginx/html}]; a claim that is "
+        "not mounted keeps nothing.",
+        teaches=f"{LESSON}#stable-storage",
+    )  # fmt: skip
+
+
+@requires("StatefulSet", NAME, "pods-ready", "web-0, web-1 and web-2 are Ready", teaches=LAB)
 def pods_ready(snapshot, found):
     ready = status(found).get("readyReplicas", 0)
+    pods = {pod["metadata"]["name"]: pod for pod in snapshot.owned_by("Pod", found)}
+    # Pods in the paste say more than the StatefulSet's counter, which lags behind a Pod that just failed.
+    not_ready = [
+        name for name in (f"{NAME}-{index}" for index in range(3)) if name in pods and not pod_ready(pods[name])
+    ]
+    missing_pods = [f"{NAME}-{index}" for index in range(3) if pods and f"{NAME}-{index}" not in pods]
+    passed = ready >= 3 and not not_ready and not missing_pods
+    if not_ready or missing_pods:
+        actual = "; ".join(
+            part for part in (
+                f"not Ready: {', '.join(not_ready)}" if not_ready else "",
+                f"no Pod {', '.join(missing_pods)}" if missing_pods else "",
+            ) if part
+        )  # fmt: skip
+    else:
+        actual = f"{ready} of 3 Ready"
     return result(
-        "pods-ready", "All three Pods are Ready", ready >= 3, required=False,
-        expected="3 Ready Pods (web-0, web-1, web-2)", actual=f"{ready} Ready",
-        hint="Pods start one at a time. If one stays Pending, `kubectl describe pod web-0` usually shows a claim "
-        "waiting for storage: your cluster may need a default StorageClass.",
+        "pods-ready", "web-0, web-1 and web-2 are Ready", passed,
+        expected="3 Ready Pods (web-0, web-1, web-2)", actual=actual,
+        hint="Pods start one at a time, each after the one before is Ready. If one stays Pending, `kubectl describe pod "
+        "web-0` usually shows a claim waiting for storage: your cluster may need a default StorageClass.",
         teaches=f"{LESSON}#ordered-operations",
     )  # fmt: skip
 
@@ -112,6 +149,7 @@ CHECKS = [
     headless_service,
     service_selects_pods,
     volume_claim_template,
+    volume_mounted,
     pods_ready,
 ]
 WORKLOADS = [("StatefulSet", NAME)]
