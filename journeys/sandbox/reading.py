@@ -137,6 +137,8 @@ def _json_documents(text):
         data = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except RecursionError:
         raise _too_deep() from None
+    except ReadError:
+        raise
     except json.JSONDecodeError as exc:
         raise ReadError(
             f"This looks like JSON but is not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}. "

@@ -52,7 +52,9 @@ class Text:
         if not isinstance(value, str):
             problems.add(path, f"must be {self.what}", value)
         elif len(value) > self.max_length:
-            problems.add(path, f"must be at most {self.max_length:,} characters long", None, f"{len(value):,}")
+            problems.add(
+                path, f"must be at most {self.max_length:,} characters long", None, f"{len(value):,} characters"
+            )
 
 
 @dataclass(frozen=True)

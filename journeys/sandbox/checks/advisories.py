@@ -111,10 +111,10 @@ def advisories_for(snapshot, targets):
     if len(advice) > ADVICE_SHOWN or objects_left:
         hidden = len(advice) - ADVICE_SHOWN if len(advice) > ADVICE_SHOWN else 0
         advice = advice[:ADVICE_SHOWN]
-        more = [f"{hidden} more on the objects above"] if hidden else []
-        more += [f"advice for {objects_left} more workload{'s' if objects_left != 1 else ''}"] if objects_left else []
+        more = [f"{hidden:,} more pieces of advice on the workloads above"] if hidden else []
+        more += [f"advice for {objects_left:,} more workload{'s' if objects_left != 1 else ''}"] if objects_left else []
         advice.append(Advisory(
             id="more-advice", status="info",
-            message=f"… and {' and '.join(more)}. Act on the advice above and check again to see the rest.",
+            message=f"… and {', and '.join(more)}. Act on the advice above and check again to see the rest.",
         ))  # fmt: skip
     return advice
