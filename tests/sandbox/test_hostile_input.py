@@ -35,7 +35,7 @@ CHILD = textwrap.dedent(
 
 
 def read_in_child(text):
-    done = subprocess.run(  # noqa: S603 - our own interpreter and script
+    done = subprocess.run(
         [sys.executable, "-c", CHILD], input=text, capture_output=True, text=True, timeout=120, check=False
     )
     assert done.returncode == 0, f"the reader crashed (exit {done.returncode}): {done.stderr[-500:]}"
@@ -137,17 +137,20 @@ def test_a_refusal_names_a_few_objects_and_counts_the_rest():
     assert len(message) < 2000
 
 
+TABLE = """NAME     SCHEDULE    TIMEZONE   SUSPEND   ACTIVE   LAST SCHEDULE   AGE
+backup   0 2 * * *   <none>     False     0        <none>          9s"""
+DESCRIBE = """Name:                          backup
+Namespace:                     team-a
+Labels:                        <none>
+Schedule:                      0 2 * * *
+Events:                        <none>"""
+
+
 @pytest.mark.parametrize(
     ("text", "advice"),
     [
-        (
-            "NAME     SCHEDULE    TIMEZONE   SUSPEND   ACTIVE   LAST SCHEDULE   AGE\nbackup   0 2 * * *   <none>     False     0        <none>          9s",
-            "-o yaml",
-        ),
-        (
-            "Name:                          backup\nNamespace:                     team-a\nLabels:                        <none>\nSchedule:                      0 2 * * *\nEvents:                        <none>",
-            "kubectl describe output",
-        ),
+        (TABLE, "-o yaml"),
+        (DESCRIBE, "kubectl describe output"),
         ("No resources found in team-a namespace.", "kubectl found nothing"),
         ('Error from server (NotFound): cronjobs.batch "backup" not found', "an error kubectl printed"),
         ("$ kubectl get cronjob backup -o yaml\napiVersion: batch/v1", "not the command"),
@@ -165,7 +168,10 @@ def test_output_that_is_not_objects_says_what_to_run_instead(text, advice):
 
 
 def test_yaml_values_are_plain_json_types():
-    text = "kind: ConfigMap\nmetadata: {name: c, creationTimestamp: 2024-01-01T00:00:00Z}\ndata: {on: yes, when: 2024-01-01}"
+    text = (
+        "kind: ConfigMap\nmetadata: {name: c, creationTimestamp: 2024-01-01T00:00:00Z}\n"
+        "data: {on: yes, when: 2024-01-01}"
+    )
     item = FileSource(text=text).objects()[0]
     assert item["metadata"]["creationTimestamp"] == "2024-01-01T00:00:00Z"
     assert item["data"] == {"on": True, "when": "2024-01-01"}
