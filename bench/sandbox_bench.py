@@ -1,7 +1,8 @@
 """Benchmark: one lab evaluated over a namespace of 500 Pods and 100 other objects, through the API emulation.
 
 Prints the API calls of one run, the wall time of a whole run (listing + checks), and the time of
-the check evaluation alone. Run with `make bench-sandbox`.
+the check evaluation alone; then what hostile pastes cost (bench/hostile_pastes.py). Run with
+`make bench-sandbox`.
 """
 
 import os
@@ -143,3 +144,6 @@ def main():
 
 if __name__ == "__main__":
     main()
+    import hostile_pastes
+
+    hostile_pastes.main()
