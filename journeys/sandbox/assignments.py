@@ -1,8 +1,12 @@
 """Which namespace a learner's checks read. It is assigned, never typed by the learner."""
 
+import logging
+
 from django.conf import settings
 
 from ..models import SandboxAssignment
+
+logger = logging.getLogger(__name__)
 
 
 def namespace_for(user):
@@ -15,11 +19,18 @@ def namespace_for(user):
     template = settings.SANDBOX_NAMESPACE_TEMPLATE
     if not template:
         return None, None
-    return _dns_label(template.format(username=user.get_username())), None
+    try:
+        name = template.format(username=user.get_username())
+    except (KeyError, IndexError, ValueError):
+        # An operator's typo ({user} for {username}) must not break every lab panel.
+        logger.error("SANDBOX_NAMESPACE_TEMPLATE %r is not valid: use {username} as the only placeholder", template)
+        return None, None
+    return _dns_label(name) or None, None
 
 
 def _dns_label(text):
     """Make a namespace name valid: lowercase letters, digits and hyphens, at most 63 characters."""
-    cleaned = "".join(character if character.isalnum() else "-" for character in text.lower())
+    # isalnum() alone would keep letters such as é, which a namespace name may not hold.
+    cleaned = "".join(character if character.isascii() and character.isalnum() else "-" for character in text.lower())
     cleaned = "-".join(part for part in cleaned.split("-") if part)
     return cleaned[:63].strip("-")
