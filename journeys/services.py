@@ -325,34 +325,34 @@ def certificate_issue(*, user, journey, requirements):
 def lab_check(*, learner, lab, lesson, source, namespace=None):
     """Read the learner's objects, run the lab's checks and record the run. Return (run, report).
 
-    A source that cannot be read is recorded as an *error* run with the learner-facing reason, and
-    logged for the administrators; it is never a failed check.
+    A source that cannot be read raises its SourceError and records nothing: a refused paste is
+    not an attempt at the lab, and a cluster that does not answer says nothing about the learner's
+    work. The reason is logged for the operators and counted as an "error" in the metrics.
     """
     started = time.perf_counter()
-    report, error = None, None
     try:
         snapshot = source.snapshot(kinds_for(lab), namespace)
         report = evaluate(lab, snapshot, source=source.kind)
     except SourceError as exc:
-        error = exc
-        logger.warning(
-            "sandbox check %s for %s could not read objects (%s): %s",
+        # A paste that cannot be read is the learner's to fix; a cluster that fails is the operators'.
+        level = logging.INFO if exc.is_input_problem else logging.WARNING
+        logger.log(
+            level, "sandbox check %s for %s could not read objects (%s): %s",
             lab.slug, learner.user or "anonymous", exc.code, exc.detail,
         )  # fmt: skip
-    outcome = report.outcome if report else LabRun.Outcome.ERROR
+        metrics.lab_run_recorded(outcome=LabRun.Outcome.ERROR, source=source.kind)
+        raise
     run = LabRun.objects.create(
         **learner.owner_fields(),
         lab_slug=lab.slug,
         lesson=lesson,
         source=source.kind,
-        namespace=(report.namespace if report else namespace) or "",
-        outcome=outcome,
-        report=report.as_dict() if report else {},
-        error_code=error.code if error else "",
-        error_message=error.message if error else "",
+        namespace=report.namespace or namespace or "",
+        outcome=report.outcome,
+        report=report.as_dict(),
         duration_ms=round(1000 * (time.perf_counter() - started)),
     )
-    if outcome == LabRun.Outcome.PASS:
+    if report.outcome == LabRun.Outcome.PASS:
         lesson_complete(learner=learner, lesson_id=lesson.pk, via=LessonProgress.Via.LAB)
-    metrics.lab_run_recorded(outcome=outcome, source=source.kind)
+    metrics.lab_run_recorded(outcome=report.outcome, source=source.kind)
     return run, report

@@ -200,6 +200,10 @@ else:
 # Behind a TLS-terminating proxy (Ingress), trust its X-Forwarded-Proto to know the request was HTTPS.
 if env_bool("TRUST_X_FORWARDED_PROTO", not DEBUG):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies of the operator's own stand in front of the portal, each adding the address it
+# saw to X-Forwarded-For. 0: the header is ignored (anyone can write it) and limits per address use
+# the socket's peer. Behind a single Ingress controller: 1.
+TRUSTED_PROXY_HOPS = max(0, int(os.environ.get("TRUSTED_PROXY_HOPS", "0")))
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 # Probes and metrics scrapers talk plain HTTP to the Pod; redirecting them would fail every probe.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
@@ -216,6 +220,8 @@ SESSION_COOKIE_HTTPONLY = True
 # htmx sends the token from the page (hx-headers), so no script needs to read the cookie.
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# A form from a page whose session has ended is answered with "reload the page", in place for htmx.
+CSRF_FAILURE_VIEW = "journeys.csrf_views.csrf_failure"
 
 # Scripts only from this site: no inline script, no eval. htmx is configured in a meta tag and
 # served by the app; styles allow inline attributes because Django admin's widgets use them.
@@ -264,3 +270,6 @@ SANDBOX_CONNECT_TIMEOUT = float(os.environ.get("SANDBOX_CONNECT_TIMEOUT", "5"))
 SANDBOX_READ_TIMEOUT = float(os.environ.get("SANDBOX_READ_TIMEOUT", "5"))
 # Check runs per learner per minute; more get 429 with the time to wait.
 SANDBOX_RUNS_PER_MINUTE = int(os.environ.get("SANDBOX_RUNS_PER_MINUTE", "6"))
+# Pasted or uploaded checks per client address per minute, refused ones included: a client that
+# drops its cookies is a new anonymous learner every time, but it keeps its address.
+SANDBOX_PASTES_PER_MINUTE_PER_ADDRESS = int(os.environ.get("SANDBOX_PASTES_PER_MINUTE_PER_ADDRESS", "30"))

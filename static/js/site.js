@@ -49,6 +49,76 @@
     });
   }
 
+  // --- htmx answers that are not a success ---
+  // A refusal (a paste that cannot be read, a rate limit, an out-of-date page) comes back as a 4xx
+  // fragment, and htmx.config.responseHandling (base.html) swaps it into its panel. Anything else
+  // that fails (a whole error page, a server error, no network) gets a short message in the panel,
+  // so the page neither goes blank nor stays silent.
+  var WHOLE_PAGE = /^\s*(<!doctype\b|<html\b)/i;
+
+  function isFragment(xhr) {
+    var type = xhr.getResponseHeader("Content-Type") || "";
+    var text = xhr.responseText || "";
+    return type.indexOf("text/html") === 0 && text.trim() !== "" && !WHOLE_PAGE.test(text);
+  }
+
+  // With DEBUG on, django-htmx's debug script listens on the document and shows every 400, 403, 404
+  // and 500 answer as a whole page, which for a refusal would wipe out the lesson. A fragment's
+  // event stops at <html>, one step before; whole error pages (tracebacks) still reach the script.
+  document.documentElement.addEventListener("htmx:beforeOnLoad", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr.status >= 400 && xhr.status < 500 && isFragment(xhr)) event.stopPropagation();
+  });
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var detail = event.detail;
+    var xhr = detail.xhr;
+    if (xhr.status < 400) return;
+    if (detail.shouldSwap && isFragment(xhr)) {
+      // "This page is out of date" goes before the form that was sent: once is enough.
+      var before = detail.target && detail.target.previousElementSibling;
+      if (xhr.getResponseHeader("HX-Reswap") === "beforebegin" && before && before.classList.contains("stale-page")) {
+        before.remove();
+      }
+      return;
+    }
+    detail.shouldSwap = false;
+    showProblem(detail.target, problemFor(xhr.status));
+  });
+
+  document.addEventListener("htmx:sendError", function (event) {
+    showProblem(event.detail.target, "The portal could not be reached. Check your connection, then try again.");
+  });
+
+  function problemFor(status) {
+    if (status === 413) {
+      return "What you sent is larger than the portal accepts (1 MiB). Send less, for example only the objects of this lab.";
+    }
+    if (status === 429) return "There were too many requests in a short time. Wait a minute, then try again.";
+    if (status >= 500) {
+      return "Something went wrong on the portal's side, and nothing was saved. Try again in a moment; " +
+        "if it keeps happening, tell the people who run this portal.";
+    }
+    return "The portal could not accept this (error " + status + "). Reload the page, then try again.";
+  }
+
+  function showProblem(target, message) {
+    if (!target || !target.isConnected) return;
+    var panel = target.matches("form") ? target.parentNode : target;
+    var old = panel.querySelector(".request-problem");
+    if (old) old.remove();
+    var alert = document.createElement("div");
+    alert.className = "alert alert--error request-problem";
+    alert.setAttribute("role", "alert");
+    var text = document.createElement("p");
+    text.textContent = message;
+    alert.appendChild(text);
+    // Next to the form that was sent, where the learner is looking.
+    var form = target.matches("form") ? target : panel.querySelector("form");
+    if (form && form.parentNode) form.parentNode.insertBefore(alert, form);
+    else panel.insertBefore(alert, panel.firstChild);
+  }
+
   document.addEventListener("DOMContentLoaded", function () { addCopyButtons(document); focusableScrollers(document); });
   document.addEventListener("htmx:afterSwap", function (event) { addCopyButtons(event.target); focusableScrollers(event.target); });
   window.addEventListener("resize", function () { focusableScrollers(document); });
