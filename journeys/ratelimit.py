@@ -36,8 +36,8 @@ class Attempt:
             cache.decr(self.cache_key)
         except ValueError:  # the window has ended and its count is gone
             pass
-        except Exception:  # noqa: BLE001 - each cache backend fails with its own errors
-            logger.warning("rate limit: could not give back an attempt (%s), the cache is unavailable", self.cache_key)
+        except Exception as exc:  # noqa: BLE001 - each cache backend fails with its own errors
+            logger.warning("rate limit %s: attempt not given back, the cache is unavailable: %r", self.cache_key, exc)
 
 
 def attempt(key, *, limit, window=60):
@@ -47,8 +47,9 @@ def attempt(key, *, limit, window=60):
     cache_key = f"ratelimit:{key}:{bucket}"
     try:
         count = _count(cache_key, timeout=window + 5)
-    except Exception:  # noqa: BLE001 - each cache backend fails with its own errors
-        logger.warning("rate limit %s not counted: the cache is unavailable", key, exc_info=True)
+    except Exception as exc:  # noqa: BLE001 - each cache backend fails with its own errors
+        # One line, no traceback: during an outage every attempt lands here.
+        logger.warning("rate limit %s not counted, the cache is unavailable: %r", key, exc)
         return Attempt()
     if count > limit:
         return Attempt(cache_key, max(1, int((bucket + 1) * window - now) + 1))
