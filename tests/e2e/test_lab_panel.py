@@ -14,7 +14,7 @@ import journeys.ratelimit
 from journeys import services
 from journeys.models import LabRun
 
-from .support import lab_output, lesson_url
+from .support import axe_violations, lab_output, lesson_url
 
 pytestmark = pytest.mark.browser
 
@@ -73,6 +73,7 @@ def test_a_paste_that_cannot_be_read_is_explained_in_the_panel(lab_page, mode):
     expect(paste_box(page)).to_have_value(GARBAGE)
     assert_page_intact(page)
     assert not LabRun.objects.exists()
+    assert axe_violations(page, f"refused paste ({mode})", "#lab") == []
     if SHOTS:
         alert.evaluate("alert => alert.scrollIntoView({block: 'start'})")
         page.screenshot(path=str(Path(SHOTS) / f"lab-refused-paste-{mode}.png"), animations="disabled", caret="hide")
@@ -113,6 +114,7 @@ def test_a_lost_session_asks_for_a_reload_in_the_panel(lab_page, context):
     assert check(page) == 403
     stale = page.locator("#lab .stale-page")
     expect(stale).to_contain_text("This page is out of date")
+    assert axe_violations(page, "out-of-date page", "#lab") == []
     expect(paste_box(page)).to_have_value(paste)
     assert_page_intact(page)
     # Once is enough, however often the learner presses the button.
@@ -152,3 +154,25 @@ def test_a_server_error_leaves_the_page_and_says_so_in_the_panel(site, page, set
     assert check(page) == 500
     expect(page.locator("#lab").get_by_role("alert")).to_contain_text("Something went wrong on the portal's side")
     assert_page_intact(page)
+
+
+def test_without_javascript_each_answer_is_the_lab_page_with_the_paste_kept(site, browser, browser_context_args):
+    context = browser.new_context(**browser_context_args, java_script_enabled=False)
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        page.goto(LESSON)
+        paste_box(page).fill(GARBAGE)
+        status = check(page)
+        assert status == 400
+        expect(page.get_by_role("navigation", name="Breadcrumb")).to_contain_text("CronJobs")
+        expect(page.locator("#lab").get_by_role("alert")).to_contain_text("not valid YAML")
+        expect(paste_box(page)).to_have_value(GARBAGE)
+
+        failing = lab_output("nightly-backup", "fail-concurrency-policy.yaml")
+        paste_box(page).fill(failing)
+        assert check(page) == 200
+        expect(page.locator("#lab").get_by_role("status")).to_contain_text("Not there yet")
+        expect(paste_box(page)).to_have_value(failing)
+    finally:
+        context.close()
