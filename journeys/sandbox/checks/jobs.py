@@ -32,11 +32,13 @@ def _field(check_id, title, field, wanted, hint, anchor):
 
 completions = _field(
     "completions", "Three completions", "completions", 3,
-    "A Job's spec is fixed once created: delete the Job, set spec.completions: 3 and apply it again.", "completions-and-parallelism",
+    "spec.completions cannot be changed once the Job exists: delete the Job, set spec.completions: 3 and apply it again.",
+    "completions-and-parallelism",
 )  # fmt: skip
 parallelism = _field(
     "parallelism", "Two Pods at a time", "parallelism", 2,
-    "Set spec.parallelism: 2 so at most two Pods run at once.", "completions-and-parallelism",
+    "Set spec.parallelism: 2 so at most two Pods run at once; unlike completions, it may be changed on an existing Job.",
+    "completions-and-parallelism",
 )  # fmt: skip
 
 

@@ -6,6 +6,9 @@ LESSON = "monitoring"
 LAB = f"{LESSON}#lab-healthy-app"
 NAME = "api"
 PROBES = ("readinessProbe", "livenessProbe", "startupProbe")
+PORT_HANDLERS = ("httpGet", "tcpSocket", "grpc")
+# The probes the lab asks for; a startupProbe may run a command.
+ON_A_PORT = ("readinessProbe", "livenessProbe")
 
 
 deployment_exists = exists_check(
@@ -45,7 +48,7 @@ liveness_probes = _probe_check(
 )  # fmt: skip
 
 
-@requires("Deployment", NAME, "probe-ports-declared", "Probes use declared ports", teaches=LAB)
+@requires("Deployment", NAME, "probe-ports-declared", "Probes check declared ports", teaches=LAB)
 def probe_ports_declared(snapshot, found):
     problems = []
     for container, _ in containers(pod_spec(found), init=False):
@@ -53,18 +56,24 @@ def probe_ports_declared(snapshot, found):
         numbers = {port.get("containerPort") for port in ports}
         names = {port.get("name") for port in ports if port.get("name")}
         for field in PROBES:
-            probe = container.get(field) or {}
-            for handler in ("httpGet", "tcpSocket", "grpc"):
-                port = (probe.get(handler) or {}).get("port")
-                if port is None:
-                    continue
+            probe = container.get(field)
+            if not probe:
+                continue
+            targets = [(probe.get(handler) or {}).get("port") for handler in PORT_HANDLERS]
+            targets = [port for port in targets if port is not None]
+            # The lab asks for readiness and liveness on the app's port; a command proves nothing about what it serves.
+            if not targets and field in ON_A_PORT:
+                problems.append(f"{container.get('name')}: {field} checks no port (it runs a command)")
+            for port in targets:
                 declared = port in names if isinstance(port, str) and not port.isdigit() else int(port) in numbers
                 if not declared:
                     problems.append(f"{container.get('name')}: {field} uses port {port}, which is not declared")
     return result(
-        "probe-ports-declared", "Probes use declared ports", not problems,
-        expected="every probe port is a containerPort (by number or name)", actual=listing(problems) or "all declared",
-        hint="Declare the port under ports (containerPort, and a name if you refer to it by name) or point the probe at a declared one.",
+        "probe-ports-declared", "Probes check declared ports", not problems,
+        expected="readiness and liveness probes use httpGet, tcpSocket or grpc on a containerPort (by number or name)",
+        actual=listing(problems) or "all declared",
+        hint="Point each probe with httpGet or tcpSocket at a port listed under the container's ports (containerPort, and "
+        "a name if you refer to it by name), and declare the port your app listens on.",
         teaches=f"{LESSON}#probe-mechanisms",
     )  # fmt: skip
 

@@ -54,7 +54,9 @@ def quota_covers_resources(snapshot, found):
         "quota-covers-resources", "The quota caps CPU, memory and Pods", not problems,
         expected="spec.hard with " + ", ".join(QUOTA_KEYS) + ", each limit at least its request",
         actual="; ".join(problems) or "all five set",
-        hint="Add the missing keys under spec.hard, e.g. limits.cpu: \"4\" and pods: \"20\".",
+        hint="Set all five keys under spec.hard, e.g. limits.cpu: \"4\" and pods: \"20\", and keep each limits value at least "
+        "the matching requests value: a container's limit is never below its request, so room for requests beyond the "
+        "limits value could never be used.",
         teaches=f"{LESSON}#resourcequota",
     )  # fmt: skip
 
@@ -84,9 +86,11 @@ def limitrange_defaults(snapshot):
     names = listing((metadata(item).get("name") for item in ranges), ", ")
     return result(
         "limitrange-defaults", "A LimitRange gives containers defaults", bool(good),
-        expected="a LimitRange of type Container with defaultRequest (cpu, memory) and default (memory)",
+        expected="a LimitRange limit of type Container with defaultRequest cpu and memory, and default memory",
         actual=f"defaults from {good[0]}" if good else (f"LimitRanges without those defaults: {names}" if names else "no LimitRange"),
-        hint="With defaults, a container that forgets its requests still gets some, instead of the quota rejecting its Pod.",
+        hint="Under spec.limits add an entry with type: Container, defaultRequest for cpu and memory, and default (the "
+        "limit) for memory; a default cpu limit is worth adding too, as the quota caps limits.cpu. A container that "
+        "forgets its requests then gets these instead of the quota rejecting its Pod.",
         teaches=f"{LESSON}#limitrange",
     )  # fmt: skip
 
@@ -128,12 +132,21 @@ def containers_declare_resources(snapshot):
         actual = listing(lacking)
     else:
         actual = f"all {len(holders)} workloads declare them" if holders else "no workloads to check"
+    if holders:
+        hint = (
+            "Set resources in each container of your manifests, init containers included, and apply them again. "
+            "A LimitRange default fills the gap at runtime, but declaring what a container needs is part of the lab."
+        )
+    else:
+        hint = (
+            "Run at least one workload here, such as those from the earlier labs or the catalog Deployment of the "
+            "reference manifest, with requests and a memory limit on every container."
+        )
     return result(
         "containers-declare-resources", "Every container declares requests and a memory limit", not lacking and bool(holders),
-        expected="cpu and memory requests and a memory limit on every container and init container you declare",
-        actual=actual,
-        hint="Set resources in each container of your manifests, init containers included, and apply them again. "
-        "A LimitRange default fills the gap at runtime, but declaring what a container needs is part of the lab.",
+        expected="at least one workload, and cpu and memory requests and a memory limit on every container and init "
+        "container you declare",
+        actual=actual, hint=hint,
         teaches=f"{LESSON}#requests-and-limits",
     )  # fmt: skip
 

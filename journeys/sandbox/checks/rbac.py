@@ -33,8 +33,11 @@ def _rules(snapshot, role_ref):
 
 
 def rule_allows(rule, verb, group, resource):
+    """Whether a rule grants ``verb`` on every object of ``resource``: one limited by resourceNames grants it only on
+    the objects it names (and never a plain list or watch)."""
     return (
-        ("*" in rule.get("verbs", []) or verb in rule.get("verbs", []))
+        not rule.get("resourceNames")
+        and ("*" in rule.get("verbs", []) or verb in rule.get("verbs", []))
         and ("*" in rule.get("apiGroups", []) or group in rule.get("apiGroups", []))
         and ("*" in rule.get("resources", []) or resource in rule.get("resources", []))
     )
@@ -93,11 +96,19 @@ def role_grants_pod_read_only(snapshot, found):
     rules = found.get("rules") or []
     lacking = sorted(verb for verb in READ_VERBS if not any(rule_allows(rule, verb, "", "pods") for rule in rules))
     extra = [item for rule in rules for item in beyond_pod_reading(rule)]
-    problems = ([f"missing verbs {', '.join(lacking)}"] if lacking else []) + [f"also grants {item}" for item in extra]
+    narrowed = (
+        " on every Pod (a rule with resourceNames covers only the Pods it names)"
+        if any(rule.get("resourceNames") for rule in rules)
+        else ""
+    )
+    problems = ([f"missing verbs {', '.join(lacking)}{narrowed}"] if lacking else []) + [
+        f"also grants {item}" for item in extra
+    ]
     return result(
         "role-grants-pod-read-only", "pod-reader reads pods and nothing more", not problems,
         expected='one rule: apiGroups [""], resources [pods], verbs [get, list, watch]', actual=listing(problems) or "exactly that",
-        hint="List the three verbs by name and avoid `*`: least privilege means granting only what the workload uses.",
+        hint="Write one rule with apiGroups [\"\"], resources [pods] and the three verbs by name, without `*` or resourceNames: "
+        "least privilege means granting only what the workload uses.",
         teaches=f"{LESSON}#roles-and-rules",
     )  # fmt: skip
 
@@ -139,12 +150,15 @@ def effective_permissions(snapshot):
             teaches=f"{LESSON}#permissions-only-add-up",
         )  # fmt: skip
     lacking = sorted(verb for verb in READ_VERBS if not any(rule_allows(rule, verb, "", "pods") for rule in granted))
+    hint = "Permissions add up across every binding: remove any other RoleBinding that names reporter."
     if lacking:
         problems.insert(0, f"cannot {', '.join(lacking)} pods")
+        if len(problems) == 1:
+            hint = "Bind reporter to a Role that grants get, list and watch on pods: pod-reader, once its own check passes."
     return result(
         "effective-permissions", "reporter can read pods and do nothing else", not problems,
         expected="get, list and watch on pods only", actual=listing(problems) or "exactly that",
-        hint="Permissions add up across every binding: remove any other RoleBinding that names reporter.",
+        hint=hint,
         teaches=f"{LESSON}#permissions-only-add-up",
     )  # fmt: skip
 

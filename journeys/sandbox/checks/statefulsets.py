@@ -92,7 +92,8 @@ def volume_claim_template(snapshot, found):
     return result(
         "volume-claim-template", "volumeClaimTemplate www", "www" in names,
         expected="a volumeClaimTemplate named www", actual=f"volumeClaimTemplates: {listing(names, ', ') or 'none'}",
-        hint="Add spec.volumeClaimTemplates with metadata.name: www; each Pod then gets its own claim, www-web-0 and so on.",
+        hint="Add spec.volumeClaimTemplates with metadata.name: www; each Pod then gets its own claim, www-web-0 and so on. "
+        "The API server refuses changes to volumeClaimTemplates of an existing StatefulSet: delete it and apply it again.",
         teaches=f"{LESSON}#stable-storage",
     )  # fmt: skip
 
