@@ -1,7 +1,8 @@
-"""Lab nightly-backup: CronJob backup every day at 02:00, concurrencyPolicy Forbid, startingDeadlineSeconds set."""
+"""Lab nightly-backup: CronJob backup every day at 02:00, concurrencyPolicy Forbid, startingDeadlineSeconds set,
+and a Job template whose container may finish."""
 
 from ..schedules import ScheduleError, describe, same_schedule
-from .common import exists_check, requires, result, spec
+from .common import containers, exists_check, listing, pod_spec, requires, result, spec
 
 LESSON = "cronjobs"
 LAB = f"{LESSON}#lab-nightly-backup"
@@ -56,5 +57,23 @@ def starting_deadline(snapshot, found):
     )  # fmt: skip
 
 
-CHECKS = [cronjob_exists, schedule, concurrency_policy, starting_deadline]
+@requires("CronJob", NAME, "job-template", "The Job template runs a container that can finish", teaches=LAB)
+def job_template(snapshot, found):
+    template = pod_spec(found)
+    names = [container.get("name") for container, _ in containers(template, init=False)]
+    policy = template.get("restartPolicy") or "(not set)"
+    problems = (["no container"] if not names else []) + (
+        [f"restartPolicy: {policy}"] if policy not in {"Never", "OnFailure"} else []
+    )
+    return result(
+        "job-template", "The Job template runs a container that can finish", not problems,
+        expected="spec.jobTemplate.spec.template.spec with a container and restartPolicy OnFailure or Never",
+        actual=listing(problems) or f"container {listing(names, ', ')}, restartPolicy: {policy}",
+        hint="Under spec.jobTemplate.spec.template.spec list the container that does the backup and set restartPolicy: "
+        "OnFailure (retry in the same Pod) or Never (a new Pod per retry); Always would never let a backup finish.",
+        teaches="jobs#restart-policy",
+    )  # fmt: skip
+
+
+CHECKS = [cronjob_exists, schedule, concurrency_policy, starting_deadline, job_template]
 WORKLOADS = [("CronJob", NAME)]
