@@ -66,11 +66,13 @@ def start_portal(tmp_path, *, processes, workers, redis):
         [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], env=env, cwd=settings.BASE_DIR, check=True
     )
     started, urls = [], []
-    for _ in range(processes):
+    for number in range(processes):
         port = free_port()
         command = [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind", f"127.0.0.1:{port}"]
         command += ["--workers", str(workers), "--config", "python:portal.gunicorn_config"]
-        started.append(subprocess.Popen(command, env=env, cwd=settings.BASE_DIR, stderr=subprocess.PIPE))
+        # gunicorn's own log (worker timeouts, crashes) stays readable by the tests: gunicorn-N.log.
+        with open(tmp_path / f"gunicorn-{number}.log", "wb") as log:
+            started.append(subprocess.Popen(command, env=env, cwd=settings.BASE_DIR, stderr=log))
         urls.append(f"http://127.0.0.1:{port}")
     for url in urls:
         deadline = time.monotonic() + 30
