@@ -64,6 +64,7 @@ def test_passing_file_exits_0_and_prints_the_json_contract(tmp_path, capsys):
         "schedule",
         "concurrency-policy",
         "starting-deadline",
+        "job-template",
     }
     for check in report["checks"]:
         assert set(check) == {"id", "title", "status", "required", "expected", "actual", "hint"}
