@@ -122,6 +122,7 @@ def bench_env(workdir):
         "LOG_LEVEL": "WARNING",
         # The lab check is limited per learner per minute; one learner drives it here thousands of times.
         "SANDBOX_RUNS_PER_MINUTE": "1000000",
+        "SANDBOX_PASTES_PER_MINUTE_PER_ADDRESS": "1000000",
         # Pasted output only: no cluster is reached.
         "SANDBOX_KUBECONFIG": "",
         "SANDBOX_IN_CLUSTER": "false",
