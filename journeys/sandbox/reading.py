@@ -60,7 +60,7 @@ def read_documents(text):
     """Every non-empty document in ``text``, as plain data."""
     stripped = text.strip()
     if not stripped:
-        raise ReadError("Nothing was pasted. Paste the output of kubectl get ... -o yaml.")
+        raise ReadError("Nothing was pasted. Paste the output of `kubectl get ... -o yaml`.")
     recognise_other_output(stripped)
     if stripped[0] in "{[":
         return [Document(data, line=1) for data in _json_documents(text)]
@@ -84,7 +84,7 @@ def recognise_other_output(text):
     if first.startswith(("$ kubectl", "kubectl ", "% kubectl", "> kubectl")):
         raise ReadError(
             "The first line is a command (" + _shorten(first, 60) + "). Paste only what kubectl printed, "
-            "not the command: run it with -o yaml and copy the output below the command."
+            "not the command: run it with `-o yaml` and copy the output below the command."
         )
     if first.startswith("No resources found"):
         raise ReadError(
@@ -94,23 +94,23 @@ def recognise_other_output(text):
     if _KUBECTL_ERROR.match(first):
         raise ReadError(
             "This is an error kubectl printed, not objects: " + _shorten(first, 120) + " Fix what it says, then "
-            "run kubectl get ... -o yaml again and paste its output."
+            "run `kubectl get ... -o yaml` again and paste its output."
         )
     if _TABLE_HEADER.match(first[:400]):
         raise ReadError(
-            "This is the table kubectl get prints, which shows only a few columns. The checks need the whole "
-            "objects: run the same command with -o yaml (for example kubectl get cronjob backup -o yaml) and "
-            "paste that."
+            "This is the table `kubectl get` prints, which shows only a few columns. The checks need the whole "
+            "objects: run the same command with `-o yaml` at the end (for example `kubectl get deployments -o "
+            "yaml`) and paste that."
         )
     if all(_NAME_LINE.match(line.strip()) for line in lines[:20]):
         raise ReadError(
-            "This is the list of names kubectl get -o name prints. The checks need the whole objects: run the "
-            "same command with -o yaml instead and paste that."
+            "This is the list of names `kubectl get -o name` prints. The checks need the whole objects: run "
+            "the same command with `-o yaml` instead and paste that."
         )
     if re.match(r"^Name:\s{2,}\S", first) and sum(bool(_DESCRIBE_LINE.match(line)) for line in lines[:40]) >= 3:
         raise ReadError(
-            "This is kubectl describe output, which is written for people and leaves fields out. The checks "
-            "need the objects themselves: run kubectl get <kind> <name> -o yaml and paste that."
+            "This is `kubectl describe` output, which is written for people and leaves fields out. The checks "
+            "need the objects themselves: run `kubectl get <kind> <name> -o yaml` and paste that."
         )
 
 
@@ -142,7 +142,7 @@ def _json_documents(text):
     except json.JSONDecodeError as exc:
         raise ReadError(
             f"This looks like JSON but is not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}. "
-            "Paste the whole output of kubectl get ... -o json, from the first { to the last }."
+            "Paste the whole output of `kubectl get ... -o json`, from the first { to the last }."
         ) from None
     except ValueError:
         # Python refuses integers of more than 4,300 digits; no Kubernetes field holds one.
@@ -177,14 +177,14 @@ def _too_deep(line=None):
     where = f" (at line {line})" if line else ""
     return ReadError(
         f"This is nested more than {MAX_DEPTH} levels deep{where}; kubectl output never is. "
-        "Paste the output of kubectl get ... -o yaml as it was printed."
+        "Paste the output of `kubectl get ... -o yaml` as it was printed."
     )
 
 
 def _too_many():
     return ReadError(
         f"This holds more than {MAX_VALUES:,} values, more than the objects of one lab ever need. "
-        "Paste only this lab's objects (kubectl get <kinds> -o yaml).",
+        "Paste only this lab's objects (`kubectl get <kinds> -o yaml`).",
         code="too-large",
     )
 

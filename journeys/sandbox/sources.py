@@ -170,18 +170,18 @@ def decode_text(data, *, what):
         raise SourceError(
             "bad-file",
             f"The {what} is not UTF-8 text (byte {exc.start + 1} cannot be read). "
-            "Save the output of kubectl get ... -o yaml as plain text and try again.",
+            "Save the output of `kubectl get ... -o yaml` as plain text and try again.",
         ) from None
 
 
 def _not_an_object(where, data):
     if isinstance(data, str):
         return (
-            f"{where} is plain text, not Kubernetes objects. Paste the output of kubectl get <kind> -o yaml: "
-            "it starts with apiVersion: and kind:."
+            f"{where} is plain text, not Kubernetes objects. Paste the output of `kubectl get <kind> -o yaml`: "
+            "it starts with `apiVersion:` and `kind:`."
         )
     return (
-        f"{where} is {found(data)}, not a Kubernetes object. Paste the output of kubectl get <kind> -o yaml: "
+        f"{where} is {found(data)}, not a Kubernetes object. Paste the output of `kubectl get <kind> -o yaml`: "
         "each object is a mapping with apiVersion, kind and metadata."
     )
 
@@ -192,7 +192,7 @@ def _refusal(refused, count):
     tail = f"\n… and {more} more object{'s' if more != 1 else ''} like these." if more > 0 else ""
     return (
         "Some objects are not written the way Kubernetes reads them, so they cannot be checked:\n"
-        f"{listed}{tail}\nFix these fields (kubectl apply would refuse them too), or paste unmodified kubectl output."
+        f"{listed}{tail}\nFix these fields (`kubectl apply` would refuse them too), or paste unmodified kubectl output."
     )
 
 

@@ -16,6 +16,27 @@ def inline_code(text):
 
 
 @register.filter
+def message_lines(text):
+    """A message of several lines as HTML: sentences as paragraphs, "- " lines as a list, `code` as code.
+
+    The first paragraph is left open-ended (no <p>) so a template can put a lead-in before it.
+    """
+    blocks, items = [], []
+    for line in str(text).splitlines():
+        if line.startswith("- "):
+            items.append(f"<li>{inline_code(line[2:])}</li>")
+            continue
+        if items:
+            blocks.append("<ul>" + "".join(items) + "</ul>")
+            items = []
+        if line.strip():
+            blocks.append(f"<p>{inline_code(line)}</p>")
+    if items:
+        blocks.append("<ul>" + "".join(items) + "</ul>")
+    return mark_safe("".join(blocks))  # noqa: S308 - every piece was escaped by inline_code
+
+
+@register.filter
 def percent(fraction):
     return f"{round(float(fraction) * 100)}%"
 

@@ -150,7 +150,7 @@ Events:                        <none>"""
     ("text", "advice"),
     [
         (TABLE, "-o yaml"),
-        (DESCRIBE, "kubectl describe output"),
+        (DESCRIBE, "`kubectl describe` output"),
         ("No resources found in team-a namespace.", "kubectl found nothing"),
         ('Error from server (NotFound): cronjobs.batch "backup" not found', "an error kubectl printed"),
         ("$ kubectl get cronjob backup -o yaml\napiVersion: batch/v1", "not the command"),
@@ -227,3 +227,25 @@ def test_a_check_that_breaks_costs_only_itself(monkeypatch):
     report = evaluate(lab, FileSource(text=cronjob_text()).snapshot(kinds_for(lab)), source="file")
     assert report.checks[-1].status == "error" and report.checks[0].status == "pass"
     assert report.advisories == [] and report.outcome == "error"
+
+
+@pytest.mark.django_db
+def test_the_panel_lists_each_refused_object_and_records_nothing(client):
+    from django.urls import reverse
+
+    from journeys.models import LabRun
+    from tests import factories
+
+    factories.LessonFactory(module=factories.ModuleFactory(), slug="cronjobs", title="CronJobs")
+    broken = [json.loads(cronjob_text(spec=5)), json.loads(cronjob_text(**{f"{CONTAINERS}.0.image": 5}))]
+    broken[1]["metadata"]["name"] = "other"
+    response = client.post(
+        reverse("journeys:lab_check", args=["nightly-backup"]),
+        {"mode": "file", "paste": json.dumps(broken)},
+        headers={"HX-Request": "true"},
+    )
+    content = response.content.decode()
+    assert response.status_code == 400 and "<html" not in content
+    alert = content.split('class="alert alert--error lab__error"')[1].split("</div>")[0]
+    assert alert.count("<li>") == 2 and "<code>spec</code> must be a mapping, found the number 5" in alert
+    assert not LabRun.objects.exists()
