@@ -22,7 +22,7 @@ import yaml
 # `kubectl get -o yaml` nests about 20 levels deep at most (managedFields of a CronJob's template);
 # 64 leaves room for any real manifest and stops hostile nesting long before it costs anything.
 MAX_DEPTH = 64
-# A 1 MiB paste of real kubectl output holds about 60,000 values; hostile text can pack 500,000
+# A 1 MiB paste of real kubectl output holds about 100,000 values; hostile text can pack 500,000
 # (`[0,0,0,…]`). The cap bounds memory whatever the text looks like.
 MAX_VALUES = 200_000
 
