@@ -221,7 +221,7 @@ def _too_large(request, lab, lesson):
     kinds = ",".join(kind.lower() for kind in lab.kinds)
     message = (
         f"The file is larger than 1 MiB. Paste or upload only the objects of this lab, "
-        f"for example the output of kubectl get {kinds} -o yaml."
+        f"for example the output of `kubectl get {kinds} -o yaml`."
     )
     return _refusal(request, lab, lesson, message, TOO_LARGE)
 
