@@ -126,8 +126,11 @@ with override_settings(SANDBOX_RUNS_PER_MINUTE=10**6, SANDBOX_PASTES_PER_MINUTE_
     response = client.post(url, {"mode": "file", "paste": text})
     cpu = time.process_time() - started
     after = rss("VmHWM")
+from journeys.models import LabRun
+run = LabRun.objects.order_by("-id").first()
+stored = len(json.dumps(run.report)) if run is not None and response.status_code == 200 else 0
 print(json.dumps({"status": response.status_code, "cpu_ms": 1000 * cpu, "peak_kib": after - before,
-                  "base_kib": before, "page": len(response.content)}))
+                  "base_kib": before, "page": len(response.content), "stored": stored}))
 """
 
 
@@ -146,7 +149,7 @@ def main():
         warm = Path(workdir) / "warm.yaml"
         warm.write_text((ROOT / "tests/sandbox/fixtures" / LAB / "pass.yaml").read_text(), encoding="utf-8")
         print(f"\nHostile pastes to POST /labs/{LAB}/check/ (htmx), one child process each, DEBUG off, SQLite")
-        print(f"{'input':58} {'size':>9} {'status':>6} {'CPU':>9} {'peak +':>9} {'page':>9}")
+        print(f"{'input':58} {'size':>9} {'status':>6} {'CPU':>9} {'peak +':>9} {'page':>9} {'report':>9}")
         baseline = None
         for name, text in inputs().items():
             path = Path(workdir) / "paste.txt"
@@ -165,10 +168,12 @@ def main():
             size = len(text.encode("utf-8"))
             print(
                 f"{name:58} {size / 1024:7.0f} kB {figures['status']:>6} {figures['cpu_ms']:7.0f} ms "
-                f"{figures['peak_kib'] / 1024:6.1f} MB {figures['page'] / 1024:6.1f} kB"
+                f"{figures['peak_kib'] / 1024:6.1f} MB {figures['page'] / 1024:6.1f} kB "
+                + (f"{figures['stored'] / 1024:6.1f} kB" if figures["stored"] else "   (none)")
             )
         if baseline:
-            print(f"(peak + is the rise of the process's peak memory above {baseline / 1024:.0f} MB after warm-up)")
+            print(f"(peak + is the rise of the process's peak memory above {baseline / 1024:.0f} MB after warm-up;")
+            print(" report is the JSON stored for a lab run; a refused paste stores none)")
 
 
 if __name__ == "__main__":
