@@ -152,22 +152,17 @@ def _json_documents(text):
 
 
 def _check_json_bounds(data):
-    """Depth and size of parsed JSON, walked without recursion."""
-    count, stack = 0, [(data, 1)]
+    """Depth and size of parsed JSON, walked without recursion; only collections are kept to visit."""
+    count, stack = 1, [(data, 1)] if isinstance(data, (dict, list)) else []
     while stack:
         value, depth = stack.pop()
-        count += 1
-        if count > MAX_VALUES:
-            raise _too_many()
-        if isinstance(value, dict):
-            children = value.values()
-        elif isinstance(value, list):
-            children = value
-        else:
-            continue
+        children = value.values() if isinstance(value, dict) else value
         if depth > MAX_DEPTH:
             raise _too_deep()
-        stack.extend((child, depth + 1) for child in children)
+        count += len(children)
+        if count > MAX_VALUES:
+            raise _too_many()
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
 
 
 # --- YAML ---
