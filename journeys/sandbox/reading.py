@@ -25,6 +25,8 @@ MAX_DEPTH = 64
 # A 1 MiB paste of real kubectl output holds about 100,000 values; hostile text can pack 500,000
 # (`[0,0,0,…]`). The cap bounds memory whatever the text looks like.
 MAX_VALUES = 200_000
+# Objects in one paste (documents and the items of Lists): a lab's namespace holds a few dozen.
+MAX_OBJECTS = 5000
 
 _Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _resolver = yaml.resolver.Resolver()
@@ -176,6 +178,13 @@ def _too_deep(line=None):
     )
 
 
+def _too_many_objects():
+    return ReadError(
+        f"More than {MAX_OBJECTS:,} objects were pasted; paste only this lab's (`kubectl get <kinds> -o yaml`).",
+        code="too-large",
+    )
+
+
 def _too_many():
     return ReadError(
         f"This holds more than {MAX_VALUES:,} values, more than the objects of one lab ever need. "
@@ -191,6 +200,9 @@ class _Builder:
         self.documents = []
         self.stack = []  # open collections: [container, pending key (maps), start line]
         self.values = 0
+        # Documents and List items so far, counted as they open: 27,000 tiny documents are refused
+        # at the 5,001st instead of after all of them were read.
+        self.objects = 0
         self.item_lines = []
 
     def feed(self, event):
@@ -228,8 +240,19 @@ class _Builder:
             # A collection where a mapping expects its key: read it, then refuse it when it closes.
             container = _Key()
         self.stack.append([container, _NO_KEY, _line(event)])
-        if len(self.stack) == 3 and isinstance(container, dict) and self.stack[0][1] == "items":
+        depth = len(self.stack)
+        if depth == 1 and isinstance(container, dict):
+            self._count_object()
+        elif depth == 2 and isinstance(container, list) and self.stack[0][1] == "items":
+            self.objects -= 1  # the document is a List: its items are the objects
+        elif depth == 3 and isinstance(container, dict) and self.stack[0][1] == "items":
             self.item_lines.append(_line(event))
+            self._count_object()
+
+    def _count_object(self):
+        self.objects += 1
+        if self.objects > MAX_OBJECTS:
+            raise _too_many_objects()
 
     def _add(self, value, event, *, line=None, opened=False):
         if not opened:

@@ -17,14 +17,13 @@ import yaml
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from .reading import ReadError, read_documents
+from .reading import MAX_OBJECTS, ReadError, read_documents
 from .shapes import describe_object, found, object_problems
 from .snapshot import Snapshot
 
 logger = logging.getLogger(__name__)
 
 MAX_PASTE_BYTES = 1024 * 1024
-MAX_OBJECTS = 5000
 NEVER_READ_KINDS = {"Secret"}  # the portal never keeps Secret data, even when a learner pastes it
 
 

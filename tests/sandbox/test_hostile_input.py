@@ -249,3 +249,12 @@ def test_the_panel_lists_each_refused_object_and_records_nothing(client):
     alert = content.split('class="alert alert--error lab__error"')[1].split("</div>")[0]
     assert alert.count("<li>") == 2 and "<code>spec</code> must be a mapping, found the number 5" in alert
     assert not LabRun.objects.exists()
+
+
+def test_five_thousand_objects_are_read_and_one_more_is_refused():
+    items = "".join(f"- {{kind: ConfigMap, metadata: {{name: c{index}}}}}\n" for index in range(5000))
+    assert len(FileSource(text=f"apiVersion: v1\nkind: List\nitems:\n{items}").objects()) == 5000
+    documents = "".join(f"---\nkind: ConfigMap\nmetadata: {{name: c{index}}}\n" for index in range(5001))
+    with pytest.raises(SourceError) as caught:
+        FileSource(text=documents).objects()
+    assert caught.value.code == "too-large" and "More than 5,000 objects" in caught.value.message
