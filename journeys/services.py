@@ -21,6 +21,7 @@ from .learner_pages import learner_changed
 from .learners import key_for
 from .models import Certificate, LabRun, LessonProgress, QuestionResponse, QuizAttempt
 from .sandbox.labs import evaluate, kinds_for
+from .sandbox.report import storable
 from .sandbox.sources import SourceError
 from .selectors import quiz_questions_for_seed
 
@@ -338,7 +339,7 @@ def lab_check(*, learner, lab, lesson, source, namespace=None):
         level = logging.INFO if exc.is_input_problem else logging.WARNING
         logger.log(
             level, "sandbox check %s for %s could not read objects (%s): %s",
-            lab.slug, learner.user or "anonymous", exc.code, exc.detail,
+            lab.slug, learner.user or "anonymous", exc.code, storable(exc.detail),
         )  # fmt: skip
         metrics.lab_run_recorded(outcome=LabRun.Outcome.ERROR, source=source.kind)
         raise

@@ -127,6 +127,21 @@ def _reject_constant(name):
     raise ReadError(f"This JSON holds {name}, which is not a number Kubernetes accepts.")
 
 
+def _bounded_int(value, event=None):
+    # Hexadecimal and binary integers escape Python's limit on decimal digits; no field needs more
+    # than 64 bits, and a larger number cannot even be shown in a message.
+    if value.bit_length() > 64:
+        where = f" at line {_line(event)}" if event is not None else ""
+        raise ReadError(f"A number{where} is larger than any Kubernetes field holds; quote it if it is text.")
+    return value
+
+
+def _json_int(text):
+    if len(text) > 20:
+        raise ReadError("This JSON holds a number larger than any Kubernetes field holds.")
+    return _bounded_int(int(text))
+
+
 def _finite_float(text):
     value = float(text)
     if math.isinf(value):
@@ -136,7 +151,7 @@ def _finite_float(text):
 
 def _json_documents(text):
     try:
-        data = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        data = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_json_int)
     except RecursionError:
         raise _too_deep() from None
     except ReadError:
@@ -297,7 +312,7 @@ class _Builder:
             if tag == BOOL:
                 return _constructor.construct_yaml_bool(node)
             if tag == INT:
-                return _constructor.construct_yaml_int(node)
+                return _bounded_int(_constructor.construct_yaml_int(node), event)
             value = _constructor.construct_yaml_float(node)
         except ValueError:
             raise ReadError(f"The number {_shorten(event.value, 40)} at line {_line(event)} is too long.") from None

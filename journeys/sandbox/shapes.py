@@ -27,6 +27,8 @@ def found(value):
         return "nothing (null)"
     if isinstance(value, bool):
         return f"{'true' if value else 'false'} (a yes/no value)"
+    if isinstance(value, int) and value.bit_length() > 64:
+        return "a number larger than any Kubernetes field holds"
     if isinstance(value, (int, float)):
         shown = str(value)
         return f"the number {shown if len(shown) <= 20 else shown[:19] + '…'}"
@@ -38,6 +40,12 @@ def found(value):
     if isinstance(value, dict):
         return "a mapping"
     return f"a {type(value).__name__}"
+
+
+def shown_key(key):
+    """A key of a learner's mapping as a message may show it: a label key can be 1 MiB long."""
+    text = CONTROL_CHARACTERS.sub("?", key)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 # --- Field kinds ---
@@ -177,7 +185,7 @@ class MapOf:
         for key in [key for key, entry in value.items() if entry is None]:
             del value[key]
         for key, entry in value.items():
-            self.value.check(entry, f"{path}.{key}", problems)
+            self.value.check(entry, f"{path}.{shown_key(key)}", problems)
             if problems.full:
                 return
 

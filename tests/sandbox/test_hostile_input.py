@@ -258,3 +258,18 @@ def test_five_thousand_objects_are_read_and_one_more_is_refused():
     with pytest.raises(SourceError) as caught:
         FileSource(text=documents).objects()
     assert caught.value.code == "too-large" and "More than 5,000 objects" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kind: Pod\nmetadata: {name: 0x" + "f" * 20_000 + "}",  # hexadecimal escapes the 4,300-digit limit
+        '{"kind": "Pod", "metadata": {"name": ' + "9" * 4000 + "}}",
+        '{"kind": "Pod", "metadata": {"name": "p", "labels": {"' + "k" * 100_000 + '": 5}}}',
+    ],
+    ids=["hex-int", "long-json-int", "long-key"],
+)
+def test_huge_numbers_and_keys_give_a_short_refusal(text):
+    with pytest.raises(SourceError) as caught:
+        FileSource(text=text).objects()
+    assert caught.value.code == "bad-file" and len(caught.value.message) < 500
