@@ -145,14 +145,20 @@ def evaluate(lab, snapshot, *, source):
         try:
             report.checks.append(check(snapshot))
         except Exception as exc:  # noqa: BLE001 - one broken check must not take the others with it
-            logger.warning("lab %s: check %s failed on %s", lab.slug, check.__name__, snapshot.namespace, exc_info=True)
+            _log_fault(f"check {check.__name__}", lab, snapshot, exc)
             report.checks.append(unreadable_result(check, exc))
     try:
         report.advisories = advisories_for(snapshot, lab.module.WORKLOADS)
-    except Exception:  # noqa: BLE001 - advice is a nicety; the checks' verdict stands without it
-        logger.warning("lab %s: the reviewer's advice failed on %s", lab.slug, snapshot.namespace, exc_info=True)
+    except Exception as exc:  # noqa: BLE001 - advice is a nicety; the checks' verdict stands without it
+        _log_fault("the reviewer's advice", lab, snapshot, exc)
         report.advisories = []
     return report
+
+
+def _log_fault(what, lab, snapshot, exc):
+    # One line for the operators (the command line promises no traceback); the traceback at DEBUG.
+    logger.warning("lab %s: %s failed on namespace %s (%s)", lab.slug, what, snapshot.namespace, exc.__class__.__name__)
+    logger.debug("lab %s: %s failed", lab.slug, what, exc_info=exc)
 
 
 def unreadable_result(check, exc):

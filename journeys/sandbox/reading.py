@@ -27,6 +27,8 @@ MAX_DEPTH = 64
 MAX_VALUES = 200_000
 # Objects in one paste (documents and the items of Lists): a lab's namespace holds a few dozen.
 MAX_OBJECTS = 5000
+# Characters of a number: an int64 has 19 digits, a float a few more with its exponent.
+MAX_NUMBER_LENGTH = 40
 
 _Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _resolver = yaml.resolver.Resolver()
@@ -149,7 +151,12 @@ def _finite_float(text):
     return value
 
 
-def _json_documents(text):
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def parse_json(text):
+    """JSON text as plain data within the reader's bounds; raises ReadError. Also for JSON inside objects."""
     try:
         data = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_json_int)
     except RecursionError:
@@ -157,14 +164,46 @@ def _json_documents(text):
     except ReadError:
         raise
     except json.JSONDecodeError as exc:
-        raise ReadError(
-            f"This looks like JSON but is not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}. "
-            "Paste the whole output of `kubectl get ... -o json`, from the first { to the last }."
-        ) from None
+        raise ReadError(f"line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
     except ValueError:
-        # Python refuses integers of more than 4,300 digits; no Kubernetes field holds one.
         raise ReadError("This JSON holds a number too long to be a Kubernetes value.") from None
     _check_json_bounds(data)
+    if _SURROGATE_ESCAPE.search(text):
+        data = _without_lone_surrogates(data)
+    return data
+
+
+def _without_lone_surrogates(data):
+    """Lone UTF-16 halves (\\ud800) cannot be stored or shown; like Kubernetes, read them as U+FFFD."""
+
+    def fixed(value):
+        return _LONE_SURROGATE.sub("\ufffd", value) if isinstance(value, str) else value
+
+    stack = [data] if isinstance(data, (dict, list)) else []
+    while stack:
+        container = stack.pop()
+        if isinstance(container, dict):
+            items = [(fixed(key), fixed(value)) for key, value in container.items()]
+            container.clear()
+            container.update(items)
+            children = container.values()
+        else:
+            container[:] = [fixed(value) for value in container]
+            children = container
+        stack.extend(child for child in children if isinstance(child, (dict, list)))
+    return fixed(data)
+
+
+def _json_documents(text):
+    try:
+        data = parse_json(text)
+    except ReadError as error:
+        if error.message.startswith("line "):
+            raise ReadError(
+                f"This looks like JSON but is not valid JSON: {error.message}. "
+                "Paste the whole output of `kubectl get ... -o json`, from the first { to the last }."
+            ) from None
+        raise
     return data if isinstance(data, list) else [data]
 
 
@@ -223,7 +262,14 @@ class _Builder:
     def feed(self, event):
         kind = type(event)
         if kind is yaml.ScalarEvent:
-            self._add(self._scalar(event), event)
+            top = self.stack[-1] if self.stack else None
+            if top is not None and type(top[0]) is dict and top[1] is _NO_KEY:
+                # A key stays the text it was written as (JSON keys are strings): never converted.
+                self._count()
+                self._refuse_anchor(event)
+                top[1] = event.value
+            else:
+                self._add(self._scalar(event), event)
         elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
             self._open(event, {} if kind is yaml.MappingStartEvent else [])
         elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
@@ -293,11 +339,15 @@ class _Builder:
         if self.values > MAX_VALUES:
             raise _too_many()
 
-    def _scalar(self, event):
+    @staticmethod
+    def _refuse_anchor(event):
         if event.anchor is not None:
             raise ReadError(
                 f"YAML anchors (&name) are not accepted here (line {_line(event)}); paste plain kubectl output."
             )
+
+    def _scalar(self, event):
+        self._refuse_anchor(event)
         tag = event.tag
         if tag is None or tag == "!":
             tag = _resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
@@ -307,6 +357,15 @@ class _Builder:
             return None
         if tag not in (INT, FLOAT, BOOL):
             raise _unknown_tag(tag, event)
+        if tag != BOOL and ":" in event.value:
+            # YAML 1.1's base-60 numbers (1:30): Kubernetes reads them as text, and converting one
+            # costs time that grows with the square of its length.
+            return event.value
+        if tag != BOOL and len(event.value) > MAX_NUMBER_LENGTH:
+            raise ReadError(
+                f"The number {_shorten(event.value, 40)} at line {_line(event)} is longer than any Kubernetes "
+                "field holds; quote it if it is text."
+            )
         node = yaml.ScalarNode(tag, event.value)
         try:
             if tag == BOOL:
@@ -314,8 +373,11 @@ class _Builder:
             if tag == INT:
                 return _bounded_int(_constructor.construct_yaml_int(node), event)
             value = _constructor.construct_yaml_float(node)
-        except ValueError:
-            raise ReadError(f"The number {_shorten(event.value, 40)} at line {_line(event)} is too long.") from None
+        except (ValueError, OverflowError):
+            raise ReadError(
+                f"The number {_shorten(event.value, 40)} at line {_line(event)} is larger than any Kubernetes field "
+                "holds; quote it if it is text."
+            ) from None
         if math.isinf(value) or math.isnan(value):
             raise ReadError(
                 f"{event.value} at line {_line(event)} is not a number Kubernetes accepts; quote it if it is text."

@@ -1,8 +1,9 @@
 """The result of one lab check run, in the JSON shape the `sandbox_check --json` contract promises.
 
-A report is stored (JSON in the database) and shown, so ``as_dict`` only ever holds text, booleans
-and lists of them, each text bounded and safe to store: whatever a paste held, the report stays a
-few kilobytes.
+A report is stored (JSON in the database) and shown, so every text in it is made safe when the
+result is made: bounded, without control characters (a NUL cannot be stored in PostgreSQL, an
+escape sequence would reach an operator's terminal) and without lone UTF-16 halves (which cannot
+be encoded at all). Whatever a paste held, a report stays within a few tens of kilobytes.
 """
 
 import re
@@ -10,9 +11,9 @@ from dataclasses import asdict, dataclass, field
 
 PASS, FAIL, ERROR, SKIP = "pass", "fail", "error", "skip"
 # The longest text one field of a report shows; checks name a few offenders, so real ones are short.
-FIELD_MAX = 1000
-# NUL cannot be stored in PostgreSQL text, and lone surrogates cannot be encoded at all.
-_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+FIELD_MAX = 500
+# Control characters other than line breaks and tabs, and lone surrogates.
+_UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 def storable(value):
@@ -26,8 +27,15 @@ def _storable_fields(data):
     return {key: value if isinstance(value, bool) else storable(value) for key, value in data.items()}
 
 
+class _Storable:
+    """Every text field is made storable as it is set, so the page shows what the database keeps."""
+
+    def __setattr__(self, name, value):
+        super().__setattr__(name, storable(value) if isinstance(value, str) else value)
+
+
 @dataclass
-class CheckResult:
+class CheckResult(_Storable):
     id: str
     title: str
     status: str
@@ -43,7 +51,7 @@ class CheckResult:
 
 
 @dataclass
-class Advisory:
+class Advisory(_Storable):
     id: str
     message: str
     object: str = ""
@@ -54,7 +62,7 @@ class Advisory:
 
 
 @dataclass
-class LabReport:
+class LabReport(_Storable):
     lab: str
     namespace: str
     source: str  # "api" or "file"

@@ -9,6 +9,7 @@ for the learner; the operator-facing detail goes to the log.
 import json
 import logging
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,7 +157,10 @@ class FileSource:
     def snapshot(self, kinds, namespace=None):
         objects = self.objects()
         namespaces = [item["metadata"].get("namespace") for item in objects if item["metadata"].get("namespace")]
-        found_namespace = namespace or (max(set(namespaces), key=namespaces.count) if namespaces else "default")
+        # The namespace most objects name; a tie goes to the first in alphabetical order, so the same
+        # paste gets the same verdict in every process (a set's order changes from one to the next).
+        counts = Counter(namespaces)
+        found_namespace = namespace or (min(counts, key=lambda name: (-counts[name], name)) if counts else "default")
         chosen = [item for item in objects if item["metadata"].get("namespace") in (None, found_namespace)]
         return Snapshot.from_objects(found_namespace, chosen)
 

@@ -1,7 +1,7 @@
 """Lab declarative-frontend: Deployment frontend (≥ 2 replicas, available), made with kubectl apply, not changed by hand since."""
 
-import json
-
+from ..reading import ReadError, parse_json
+from ..shapes import object_problems
 from .common import condition_true, exists_check, listing, metadata, pod_spec, requires, result, spec, status
 
 LESSON = "declarative-configuration"
@@ -27,14 +27,26 @@ IMPERATIVE_MANAGERS = {
 
 
 def last_applied(obj):
-    """The configuration `kubectl apply` recorded, or None (absent or unreadable)."""
+    """The configuration `kubectl apply` recorded, or None (absent or unreadable).
+
+    The annotation is text inside the object, so the shape check has not seen what it holds: it is
+    read within the same bounds as a paste and checked as an object of its own before use.
+    """
     text = (metadata(obj).get("annotations") or {}).get(LAST_APPLIED)
     if not text:
         return None
     try:
-        return json.loads(text)
-    except ValueError:
+        applied = parse_json(text)
+    except ReadError:
         return None
+    if not isinstance(applied, dict):
+        return None
+    applied.setdefault("kind", obj.get("kind"))
+    applied.setdefault("metadata", {"name": metadata(obj).get("name")})
+    # Checked with the live object's shape: a record of another kind is not this object's record.
+    if applied["kind"] != obj.get("kind") or object_problems(applied).total:
+        return None
+    return applied
 
 
 def applied_how(obj):

@@ -130,17 +130,25 @@ def rolebinding(snapshot):
 
 
 def effective_permissions(snapshot):
-    granted, problems, unreadable = [], [], []
+    # Bindings grouped by the role they grant: a role's rules are read once, however many bindings
+    # repeat it (a thousand bindings of a role of a thousand rules is a million otherwise).
+    by_role = {}
     for binding in bindings_for_account(snapshot):
-        rules, problem = _rules(snapshot, binding.get("roleRef") or {})
-        name = metadata(binding).get("name")
+        role_ref = binding.get("roleRef") or {}
+        by_role.setdefault((role_ref.get("kind"), role_ref.get("name")), []).append(metadata(binding).get("name"))
+    granted, problems, unreadable = [], [], []
+    for (kind, role_name), binding_names in by_role.items():
+        rules, problem = _rules(snapshot, {"kind": kind, "name": role_name})
+        who = f"RoleBinding {listing(binding_names, ', ')}"
         if problem and problem.startswith("the built-in"):
-            problems.append(f"RoleBinding {name} grants {problem}")
+            problems.append(f"{who} grants {problem}")
         elif problem:
-            unreadable.append(f"RoleBinding {name}: {problem}")
+            unreadable.append(f"{who}: {problem}")
         else:
             granted += rules
-            problems += [f"RoleBinding {name} grants {item}" for rule in rules for item in beyond_pod_reading(rule)]
+            extra = list(dict.fromkeys(item for rule in rules for item in beyond_pod_reading(rule)))
+            if extra:
+                problems.append(f"{who} grants {listing(extra)}")
     if unreadable and not problems:
         return CheckResult(
             "effective-permissions", "reporter can read pods and do nothing else", ERROR,
