@@ -32,7 +32,12 @@ def content_version():
 
 
 def content_changed(**kwargs):
-    cache.set(VERSION_KEY, time.time_ns(), timeout=None)
+    # False: the shared cache did not take the new version (it is down); it is written again when
+    # the cache answers, so no replica keeps serving pages of the old curriculum.
+    if cache.set(VERSION_KEY, time.time_ns(), timeout=None) is False:
+        from portal.resilience import invalidation_missed
+
+        invalidation_missed()
     forget_local()
 
 

@@ -19,6 +19,7 @@ request's own; the quiz token in the page is the session's open form, which only
 """
 
 import hashlib
+import logging
 import time
 import zlib
 from dataclasses import dataclass
@@ -32,9 +33,13 @@ from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 
+from portal.resilience import invalidation_missed
+
 from .content_cache import cache_key
 from .learners import SESSION_KEY as ANON_SESSION_KEY
 from .learners import key_for
+
+logger = logging.getLogger(__name__)
 
 CSRF_MARK = "__kube_journeys_learner_csrf__"
 # Entries expire on their own after this long, so pages of sessions that went away do not pile up.
@@ -87,9 +92,21 @@ def learner_changed(identity):
     """
     if identity is None:
         return
-    cache.set(_version_key(identity), _new_version(), timeout=None)
+    _write_version(identity)
     if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(lambda: cache.set(_version_key(identity), _new_version(), timeout=None))
+        transaction.on_commit(lambda: _write_version(identity))
+
+
+def _write_version(identity):
+    # The write to the learner's records has been made; a cache that cannot take the new version
+    # must not turn it into an error. Their stored pages are retired once the cache is back.
+    try:
+        written = cache.set(_version_key(identity), _new_version(), timeout=None)
+    except Exception as exc:  # noqa: BLE001 - a cache in files fails with OSError, others with their own
+        logger.warning("learner %s: stored pages not retired, the cache is unavailable: %r", identity, exc)
+        written = False
+    if written is False:
+        invalidation_missed()
 
 
 def learner_record_changed(sender, instance, **kwargs):

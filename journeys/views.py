@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from portal import metrics
+from portal import metrics, resilience
 
 from . import learner_pages, page_cache, selectors, services
 from .lab_views import lab_for_lesson, lab_panel_context
@@ -103,7 +103,8 @@ def search(request):
 @require_GET
 @never_cache
 def healthz(request):
-    """The process answers. No database: a slow database must not get a live pod restarted."""
+    """The process answers. No database and no cache (no middleware reads the session here either):
+    a slow database or a hung cache must not get a live pod restarted."""
     return HttpResponse("ok\n", content_type="text/plain")
 
 
@@ -124,9 +125,12 @@ def metrics_view(request):
 @require_GET
 @never_cache
 def readyz(request):
+    """503 only without the database. The cache is reported, but a pod whose cache is down still
+    serves every page (from the database), so taking it out of service would only make things worse."""
+    cache = resilience.cache_state()
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except Exception:  # noqa: BLE001 - any database failure means "not ready"
-        return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+        return JsonResponse({"status": "unavailable", "database": "unreachable", "cache": cache}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok", "cache": cache})

@@ -1,4 +1,4 @@
-"""Prometheus metrics: request latency, quiz submissions and lab runs.
+"""Prometheus metrics: request latency, quiz submissions, lab runs and cache errors.
 
 Under gunicorn each worker is a process with its own counters; when PROMETHEUS_MULTIPROC_DIR is
 set (the container entrypoint sets it), prometheus_client shares them through files there, so a
@@ -19,6 +19,11 @@ QUIZ_SUBMISSIONS = Counter(
     "kube_journeys_quiz_submissions_total", "Recorded quiz attempts, by result.", ["result", "final"]
 )
 LAB_RUNS = Counter("kube_journeys_lab_runs_total", "Lab check runs, by outcome and source.", ["outcome", "source"])
+CACHE_ERRORS = Counter(
+    "kube_journeys_cache_errors_total",
+    "Cache calls that failed, or were skipped because the cache had failed moments before, by operation.",
+    ["operation", "outcome"],
+)
 
 
 def observe_request(*, method, view, status, seconds):
@@ -31,6 +36,10 @@ def quiz_submitted(*, passed, final):
 
 def lab_run_recorded(*, outcome, source):
     LAB_RUNS.labels(outcome=outcome, source=source).inc()
+
+
+def cache_error(*, operation, outcome):
+    CACHE_ERRORS.labels(operation=operation, outcome=outcome).inc()
 
 
 def exposition():

@@ -63,6 +63,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # WhiteNoise sits right after SecurityMiddleware so static files skip the rest of the stack.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside every middleware that reads the database (sessions, users, messages), so a database
+    # outage in any of them or in a view answers 503 with Retry-After, with the security headers.
+    "portal.resilience.DatabaseOutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -171,16 +174,28 @@ LOGGING = {
 # --- Cache, sessions and rate limits ---
 # With REDIS_URL every replica shares the cache, the sessions and the lab-check rate limit;
 # without it the processes of one replica share a cache in files (wrong for several replicas).
+# The cache only saves work, so an outage of Redis must not fail a page (portal/resilience.py):
+# a failed read is a miss, a failed write is skipped, and after a failure a process leaves Redis
+# alone for CACHE_RETRY_SECONDS. The socket timeouts bound what a hung Redis costs a request; a
+# Redis in the same cluster answers in a millisecond or two, so a quarter of a second is plenty.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHE_SOCKET_TIMEOUT = float(os.environ.get("CACHE_SOCKET_TIMEOUT", "0.25"))
+CACHE_SOCKET_CONNECT_TIMEOUT = float(os.environ.get("CACHE_SOCKET_CONNECT_TIMEOUT", "0.25"))
+CACHE_RETRY_SECONDS = float(os.environ.get("CACHE_RETRY_SECONDS", "5"))
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            "BACKEND": "portal.resilience.ResilientRedisCache",
             "LOCATION": REDIS_URL,
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
+            "OPTIONS": {
+                "SOCKET_CONNECT_TIMEOUT": CACHE_SOCKET_CONNECT_TIMEOUT,
+                "SOCKET_TIMEOUT": CACHE_SOCKET_TIMEOUT,
+            },
             "KEY_PREFIX": "kj",
         }
     }
+    # The database keeps every session; the cache only spares reading it. A session read that
+    # misses the cache (or finds it down) reads the database.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 elif DEBUG:
     # The development server is one process: a cache in its memory is shared by every request.
@@ -195,6 +210,8 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 1000},
         }
     }
+# When the database cannot be reached pages answer 503 with this Retry-After, in seconds.
+DATABASE_RETRY_AFTER = int(os.environ.get("DATABASE_RETRY_AFTER", "10"))
 
 # --- Security ---
 # Behind a TLS-terminating proxy (Ingress), trust its X-Forwarded-Proto to know the request was HTTPS.
