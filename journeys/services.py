@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from portal import metrics
 
@@ -27,6 +28,8 @@ from .selectors import quiz_questions_for_seed
 
 OPEN_FORMS_SESSION_KEY = "open_quiz_forms"
 QUIZ_FORM_SALT = "journeys.quiz-form"
+QUIZ_FORM_OWNER_SALT = "journeys.quiz-form.owner"
+SOMEONE_ELSES_FORM = "This quiz form belongs to someone else. Reload the page to get your own."
 logger = logging.getLogger(__name__)
 
 
@@ -39,15 +42,19 @@ class OpenQuizForm:
 
     Its token is signed and carries the attempt's id, seed and start time, so a submission needs
     nothing from the server to be graded, and the id makes a second submit of the same form
-    harmless. Visitors who already have a session keep their open form there, so a reload shows
-    the same questions in the same order; a first-time visitor gets no session (and no database
-    write) just for reading a page.
+    harmless. It also carries a digest of the learner it was handed to (``owner``), so nobody else
+    can record an attempt with it. Visitors who already have a session keep their open form there,
+    so a reload shows the same questions in the same order; a first-time visitor gets no session
+    (and no database write) just for reading a page, and so no learner key to bind the form to:
+    their form has no owner, and whoever submits it first owns the attempt.
     """
 
     attempt_id: str
     seed: int
     issued_at: datetime
     quiz_id: int
+    # A digest of the learner's key (see quiz_form_owner); "" for a form handed to nobody known.
+    owner: str = ""
     # The token this form was read from, if any: re-signing would change its timestamp.
     signed: str = field(default="", compare=False)
 
@@ -57,27 +64,65 @@ class OpenQuizForm:
         if self.signed:
             return self.signed
         payload = {"a": self.attempt_id, "s": self.seed, "t": self.issued_at.isoformat(), "q": self.quiz_id}
+        if self.owner:
+            payload["o"] = self.owner
         return signing.dumps(payload, salt=QUIZ_FORM_SALT, compress=True)
 
 
-def new_quiz_form(quiz_id, *, seed=None):
+def quiz_form_owner(learner):
+    """What a token says about its learner: a keyed digest, since the page shows the token and an
+    anonymous key is not for showing. "" for a visitor without a key."""
+    key = learner.key if learner is not None else None
+    if key is None:
+        return ""
+    return salted_hmac(QUIZ_FORM_OWNER_SALT, key).hexdigest()[:32]
+
+
+def new_quiz_form(quiz_id, *, seed=None, owner=""):
     """A form never seen before: a new attempt id and start time, and a new seed unless one is given."""
     seed = secrets.randbelow(2**31) if seed is None else seed
-    return OpenQuizForm(str(uuid.uuid4()), seed, timezone.now(), quiz_id)
+    return OpenQuizForm(str(uuid.uuid4()), seed, timezone.now(), quiz_id, owner)
 
 
-def quiz_form_open(*, session, quiz, renew=False):
-    """The learner's open form for ``quiz``: kept in an existing session, never the reason to start one."""
+def quiz_form_open(*, session, quiz, learner, renew=False):
+    """The learner's open form for ``quiz``: kept in an existing session, never the reason to start one.
+
+    Never one that can no longer be submitted: an expired form is replaced here (a reload of the
+    page is what the "out of date" message asks for, so it must bring a new form). A form already
+    recorded is replaced too, but that takes a query, so it is found where the attempts are read
+    anyway: quiz_form_recorded() on the page, and the unique token on submission.
+
+    A form kept in the session stays even if it was handed to the learner's anonymous key before
+    they logged in (login keeps the session's data): the session is the same person's, and its
+    form is accepted as theirs when submitted.
+    """
     if session.session_key is None and not session.modified:
-        return new_quiz_form(quiz.pk)
+        return new_quiz_form(quiz.pk, owner=quiz_form_owner(learner))
     forms = session.get(OPEN_FORMS_SESSION_KEY, {})
     token = forms.get(str(quiz.pk))
-    form = None if (token is None or renew) else quiz_form_read(token, quiz=quiz, check_age=False)
+    form = None if (token is None or renew) else _stored_form(token, quiz)
     if form is None:
-        form = new_quiz_form(quiz.pk)
+        form = new_quiz_form(quiz.pk, owner=quiz_form_owner(learner))
         forms[str(quiz.pk)] = form.token
         session[OPEN_FORMS_SESSION_KEY] = forms
     return form
+
+
+def _stored_form(token, quiz):
+    """The session's form, or None when it is expired or unreadable (a rotated key, another quiz)."""
+    try:
+        return quiz_form_read(token, quiz=quiz)
+    except QuizSubmissionError:
+        return None
+
+
+def quiz_form_recorded(form, attempts):
+    """Whether ``attempts`` (the learner's latest, as the quiz panel reads them) include one made
+    from ``form``: then the session's save after that submission was lost (a 500 after the commit,
+    a killed worker) and the form must be replaced. An attempt's start time is its form's issue
+    time to the microsecond, and the history already loads it, so this costs no query; the
+    attempt made from the session's form is always the learner's latest, so it is in the list."""
+    return any(attempt.started_at == form.issued_at for attempt in attempts)
 
 
 def quiz_form_read(token, *, quiz, check_age=True):
@@ -91,7 +136,8 @@ def quiz_form_read(token, *, quiz, check_age=True):
         raise QuizSubmissionError("This quiz form is damaged. Reload the page and answer again.") from None
     if payload.get("q") != quiz.pk:
         raise QuizSubmissionError("This answer sheet belongs to another quiz. Reload the page and answer again.")
-    return OpenQuizForm(payload["a"], payload["s"], datetime.fromisoformat(payload["t"]), payload["q"], signed=token)
+    issued_at = datetime.fromisoformat(payload["t"])
+    return OpenQuizForm(payload["a"], payload["s"], issued_at, payload["q"], payload.get("o", ""), signed=token)
 
 
 def question_spec(question):
@@ -115,17 +161,22 @@ def quiz_submit(*, learner, session, quiz, token, data):
 
     A second submit of the same form (double click, two tabs, a retry) returns the first attempt
     instead of recording another; the unique token makes that hold even for concurrent requests.
+    A form handed to somebody else is refused (403) and changes nothing. Whatever is refused, the
+    session is left with a form that can be submitted, so a quiz never wedges.
     """
     open_form = quiz_form_read(token, quiz=quiz, check_age=False)
-    if not _is_the_open_form(session, open_form):
+    is_open = _is_the_open_form(session, open_form)
+    if not is_open:
         # Not the form this session has open: most likely one already submitted (a double click,
-        # a retry, a second tab), whose result is the answer.
+        # a retry, a second tab), whose result is the answer, if it is this learner's.
         existing = _submitted_attempt(quiz, open_form)
         if existing is not None:
-            if not learner.owns(existing):
-                raise QuizSubmissionError("This quiz form belongs to someone else. Reload the page.", status=403)
-            return existing, False
+            return _own_attempt(learner, existing), False
+    if not _handed_to(learner, open_form, is_open):
+        raise QuizSubmissionError(SOMEONE_ELSES_FORM, status=403)
     if quiz_form_read(token, quiz=quiz) is None:
+        if is_open:
+            quiz_form_open(session=session, quiz=quiz, learner=learner, renew=True)
         raise QuizSubmissionError("This quiz form is out of date. Reload the page and answer again.", status=409)
 
     # The quiz usually arrives with its questions and choices prefetched (and cached): reuse them.
@@ -152,16 +203,43 @@ def quiz_submit(*, learner, session, quiz, token, data):
             if passed and quiz.lesson_id:
                 lesson_complete(learner=learner, lesson_id=quiz.lesson_id, via=LessonProgress.Via.QUIZ)
     except IntegrityError:
-        # The same form was submitted concurrently and the other request recorded it first (for a
-        # first-time visitor, under the anonymous key that request gave them a moment earlier).
+        # Already recorded: the same form submitted concurrently (for a first-time visitor, under
+        # the anonymous key that request gave them a moment earlier), or the session's save after
+        # an earlier submission was lost, so it still held this form. Either way it must not stay
+        # open: renew it, so the next page view shows a form that records.
         attempt = _submitted_attempt(quiz, open_form)
         if attempt is None:
             raise
-        return attempt, False
+        if is_open:
+            quiz_form_open(session=session, quiz=quiz, learner=learner, renew=True)
+        if not open_form.owner and session.session_key is None:
+            # A first-time visitor's concurrent submits of their (unbound) form: each request gave
+            # them a different new key, so the attempt is under a sibling's key, but it is theirs.
+            # Someone else racing them to the same instant with a copy of the page is not a threat
+            # worth refusing the visitor for; any later submit of the form is checked above.
+            return attempt, False
+        return _own_attempt(learner, attempt), False
 
-    quiz_form_open(session=session, quiz=quiz, renew=True)
+    quiz_form_open(session=session, quiz=quiz, learner=learner, renew=True)
     metrics.quiz_submitted(passed=attempt.passed, final=quiz.is_final)
     return attempt, True
+
+
+def _handed_to(learner, form, is_open):
+    """Whether ``form`` (not recorded yet) may be recorded for ``learner``.
+
+    The session's own open form may: it was handed to this very session, which is the same
+    person's even when they logged in since (their anonymous progress moved to the account, and
+    login keeps the session's data while dropping the anonymous key). Any other form must carry
+    this learner's digest, or none at all (one handed to a first-time visitor, who had no key).
+    """
+    return is_open or not form.owner or form.owner == quiz_form_owner(learner)
+
+
+def _own_attempt(learner, attempt):
+    if not learner.owns(attempt):
+        raise QuizSubmissionError(SOMEONE_ELSES_FORM, status=403)
+    return attempt
 
 
 def _is_the_open_form(session, form):
