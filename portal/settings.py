@@ -66,6 +66,8 @@ MIDDLEWARE = [
     # Outside every middleware that reads the database (sessions, users, messages), so a database
     # outage in any of them or in a view answers 503 with Retry-After, with the security headers.
     "portal.resilience.DatabaseOutageMiddleware",
+    # Text the database cannot store (NUL) is answered 400 wherever it reached a query.
+    "portal.unstorable.UnstorableTextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
