@@ -1,6 +1,5 @@
 """Thin views: pick the selector, render the page (or, for htmx requests, one partial of it)."""
 
-from django.conf import settings
 from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
@@ -9,7 +8,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from portal import metrics, resilience
+from portal import metrics, metrics_access, resilience
 
 from . import learner_pages, page_cache, selectors, services
 from .lab_views import lab_for_lesson, lab_panel_context
@@ -111,13 +110,13 @@ def healthz(request):
 @require_GET
 @never_cache
 def metrics_view(request):
-    """Prometheus text format, for scrapers inside the cluster.
+    """Prometheus text format, for the operator's scrapers (see portal.metrics_access).
 
-    A request that came through a proxy (an Ingress adds X-Forwarded-For) is answered 404, so the
-    figures are not published to the internet along with the site.
+    Anyone else gets 404, as if there were nothing here: the figures are not published to the
+    internet along with the site.
     """
-    if settings.METRICS_DIRECT_ONLY and "HTTP_X_FORWARDED_FOR" in request.META:
-        raise Http404("Metrics are only served to scrapers inside the cluster.")
+    if not metrics_access.allowed(request):
+        raise Http404("Metrics are only served to the operator's scrapers.")
     body, content_type = metrics.exposition()
     return HttpResponse(body, content_type=content_type)
 

@@ -135,8 +135,12 @@ STORAGES = {
 }
 
 # --- Metrics ---
-# /metrics answers only requests that did not pass through a proxy (no X-Forwarded-For).
-METRICS_DIRECT_ONLY = env_bool("METRICS_DIRECT_ONLY", True)
+# /metrics is served to requests with METRICS_TOKEN as a bearer token, or straight (no proxy
+# header) from these networks: loopback and the private ranges cluster Pods use.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ALLOWED_NETWORKS = os.environ.get(
+    "METRICS_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,fc00::/7"
+)
 
 # --- Quizzes ---
 # How long a quiz form may stay open before its submission is refused as out of date.

@@ -143,4 +143,16 @@ def test_a_forged_request_id_is_replaced(client, db):
 
 def test_metrics_are_not_served_through_a_proxy(client, db):
     assert client.get("/metrics").status_code == 200
-    assert client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.7"}).status_code == 404
+    for header in ("X-Forwarded-For", "Forwarded", "X-Real-IP", "Via"):
+        assert client.get("/metrics", headers={header: "203.0.113.7"}).status_code == 404, header
+
+
+def test_metrics_are_only_served_to_the_allowed_networks_or_the_token(client, db, settings):
+    public = {"REMOTE_ADDR": "203.0.113.7"}
+    assert client.get("/metrics", **public).status_code == 404
+    assert client.get("/metrics", REMOTE_ADDR="10.42.0.9").status_code == 200
+    settings.METRICS_ALLOWED_NETWORKS = "10.42.0.0/16"
+    assert client.get("/metrics", REMOTE_ADDR="10.43.0.9").status_code == 404
+    settings.METRICS_TOKEN = "scrape-secret"
+    assert client.get("/metrics", headers={"Authorization": "Bearer scrape-secret"}, **public).status_code == 200
+    assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}, **public).status_code == 404
