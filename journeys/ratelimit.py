@@ -15,6 +15,21 @@ logger = logging.getLogger(__name__)
 
 # The clock, kept apart so a test can stand still in the middle of a window.
 clock = time.time
+# During an outage every attempt fails to count; the log says so once a minute, with the number.
+OUTAGE_LOG_SECONDS = 60
+_outage = {"logged_at": None, "uncounted": 0}
+
+
+def _log_uncounted(what, exc):
+    _outage["uncounted"] += 1
+    now = time.monotonic()
+    if _outage["logged_at"] is not None and now - _outage["logged_at"] < OUTAGE_LOG_SECONDS:
+        return
+    logger.warning(
+        "rate limits not counted, the cache is unavailable (%s; %d attempts allowed uncounted since the last "
+        "line): %r", what, _outage["uncounted"], exc,
+    )  # fmt: skip
+    _outage["logged_at"], _outage["uncounted"] = now, 0
 
 
 @dataclass(frozen=True)
@@ -37,7 +52,7 @@ class Attempt:
         except ValueError:  # the window has ended and its count is gone
             pass
         except Exception as exc:  # noqa: BLE001 - each cache backend fails with its own errors
-            logger.warning("rate limit %s: attempt not given back, the cache is unavailable: %r", self.cache_key, exc)
+            _log_uncounted(f"{self.cache_key} not given back", exc)
 
 
 def attempt(key, *, limit, window=60):
@@ -48,8 +63,7 @@ def attempt(key, *, limit, window=60):
     try:
         count = _count(cache_key, timeout=window + 5)
     except Exception as exc:  # noqa: BLE001 - each cache backend fails with its own errors
-        # One line, no traceback: during an outage every attempt lands here.
-        logger.warning("rate limit %s not counted, the cache is unavailable: %r", key, exc)
+        _log_uncounted(key, exc)
         return Attempt()
     if count > limit:
         return Attempt(cache_key, max(1, int((bucket + 1) * window - now) + 1))
