@@ -95,5 +95,8 @@ def _user_id(request):
     session = getattr(request, "session", None)
     if session is None or not session.accessed:
         return None
-    user_id = session.get(SESSION_KEY)
+    try:
+        user_id = session.get(SESSION_KEY)
+    except Exception:  # noqa: BLE001 - a log line must never be what fails a request (database down)
+        return None
     return int(user_id) if isinstance(user_id, str) and user_id.isdigit() else user_id
