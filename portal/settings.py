@@ -6,6 +6,7 @@ A production deployment sets DEBUG=false and must then provide SECRET_KEY and AL
 
 import os
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "csp",
+    "axes",
     "journeys.apps.JourneysConfig",
 ]
 
@@ -75,6 +77,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as axes asks: it turns a sign-in refused by the limits into the "wait" page (429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -280,6 +284,46 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Kube Journeys <noreply@localhost>")
+
+# --- Sign-in limits ---
+# Failed sign-ins (the site's login and admin's) are counted per account and address, and per address
+# alone; when either count reaches its limit, signing in from that address to that account (or to
+# any account) is refused with 429, the right password included, until SIGNIN_COOLOFF_MINUTES have
+# passed since the last counted failure. A successful sign-in forgets that account's count.
+# Addresses are journeys.client_address's (X-Forwarded-For only as far as TRUSTED_PROXY_HOPS says).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+SIGNIN_ACCOUNT_FAILURE_LIMIT = max(1, int(os.environ.get("SIGNIN_ACCOUNT_FAILURE_LIMIT", "5")))
+SIGNIN_ADDRESS_FAILURE_LIMIT = max(1, int(os.environ.get("SIGNIN_ADDRESS_FAILURE_LIMIT", "20")))
+SIGNIN_COOLOFF_MINUTES = max(1, int(os.environ.get("SIGNIN_COOLOFF_MINUTES", "15")))
+AXES_FAILURE_LIMIT = SIGNIN_ACCOUNT_FAILURE_LIMIT
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_COOLOFF_TIME = timedelta(minutes=SIGNIN_COOLOFF_MINUTES)
+AXES_RESET_ON_SUCCESS = True
+# Refused attempts during a pause are not counted, so the wait a learner is shown is the wait left.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "journeys.client_address.client_address"
+AXES_LOCKOUT_CALLABLE = "journeys.account_views.signin_paused"
+# No record of every successful sign-in: the portal does not need one, and it is personal data.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+# With Redis every replica shares the counts; a Redis outage moves the counting to the database
+# (journeys.account_views.CacheSignInLimits). Without Redis the counts live in the database: the
+# cache in files or memory is not shared safely enough for them.
+AXES_CACHE = "default"
+AXES_HANDLER = (
+    "journeys.account_views.CacheSignInLimits" if REDIS_URL else "journeys.account_views.DatabaseSignInLimits"
+)
+# Password-reset requests per hour, per client address and per recipient address. Beyond either,
+# the usual "check your mail" page is shown and nothing is sent.
+PASSWORD_RESETS_PER_HOUR_PER_ADDRESS = int(os.environ.get("PASSWORD_RESETS_PER_HOUR_PER_ADDRESS", "5"))
+PASSWORD_RESETS_PER_HOUR_PER_RECIPIENT = int(os.environ.get("PASSWORD_RESETS_PER_HOUR_PER_RECIPIENT", "3"))
+# The console backend prints whole mails, reset links included, into the log. In production without a
+# mail server the mail is only announced (subject, no text); the console stays for development.
+if not EMAIL_HOST and not DEBUG and not os.environ.get("EMAIL_BACKEND"):
+    EMAIL_BACKEND = "journeys.account_views.UnsentMailBackend"
 
 # --- Sandbox validation ---
 # The cluster the portal reads learners' namespaces from. Without a kubeconfig or in-cluster

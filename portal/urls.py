@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from journeys import account_views
 from journeys import views as journey_views
 
 admin.site.site_header = "Kube Journeys administration"
@@ -12,6 +13,8 @@ urlpatterns = [
     path("readyz", journey_views.readyz, name="readyz"),
     path("metrics", journey_views.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
+    # Before Django's own account pages: the reset form is the one limited per address and recipient.
+    path("account/password_reset/", account_views.LimitedPasswordResetView.as_view(), name="password_reset"),
     path("account/", include("django.contrib.auth.urls")),
     path("", include("journeys.urls")),
 ]
