@@ -2,7 +2,7 @@
 
 import functools
 
-from ..quantities import QuantityError, parse_quantity
+from ..quantities import QuantityError, non_negative_quantity, parse_quantity
 from ..report import FAIL, PASS, CheckResult
 
 
@@ -74,14 +74,22 @@ def resource(container, section, name):
 
 
 def has_quantity(container, section, name):
-    value = resource(container, section, name)
+    """Whether a container declares ``name`` under ``section`` as a quantity the API server accepts (0 or more)."""
+    return non_negative_quantity(resource(container, section, name)) is not None
+
+
+def quantity_problem(container, section, name):
+    """Why a container's request or limit does not count, in words ("no cpu request"), or None when it counts."""
+    value, what = resource(container, section, name), f"{name} {section.removesuffix('s')}"
     if value is None:
-        return False
+        return f"no {what}"
+    if non_negative_quantity(value) is not None:
+        return None
     try:
         parse_quantity(value)
     except QuantityError:
-        return False
-    return True
+        return f"a {what} of {shortened(value, 30)}, which is not a quantity such as 250m or 64Mi"
+    return f"a {what} of {shortened(value, 30)}, below 0"
 
 
 def condition(obj, condition_type):
@@ -100,45 +108,86 @@ def pod_ready(pod):
     return condition_true(pod, "Ready")
 
 
-def selector_matches(selector, labels):
-    """A label selector (a plain map, or matchLabels/matchExpressions) against a set of labels."""
-    if not selector:
+# The operators of a LabelSelector's matchExpressions, and whether each takes a list of values.
+OPERATORS = {"In": True, "NotIn": True, "Exists": False, "DoesNotExist": False}
+
+
+def selector_matches(selector, labels, *, plain=False):
+    """Whether ``labels`` match a selector; an empty selector matches nothing here.
+
+    With ``plain=True`` the selector is a map of label to value, as a Service's spec.selector always is:
+    a key named matchLabels is then just a label key. Otherwise it is a LabelSelector (matchLabels and
+    matchExpressions), or a plain map for an object that predates LabelSelectors. A selector the API
+    server would refuse (matchLabels that is not a map, an expression that is not a mapping, an unknown
+    operator, In without values, Exists with values) matches nothing.
+    """
+    if not selector or not isinstance(selector, dict):
         return False
-    labels = labels or {}
-    if "matchLabels" in selector or "matchExpressions" in selector:
-        plain = selector.get("matchLabels") or {}
-        expressions = selector.get("matchExpressions") or []
-    else:
-        plain, expressions = selector, []
-    if any(labels.get(key) != value for key, value in plain.items()):
+    labels = labels if isinstance(labels, dict) else {}
+    if plain or not ("matchLabels" in selector or "matchExpressions" in selector):
+        return _labels_match(selector, labels)
+    match_labels, expressions = selector.get("matchLabels") or {}, selector.get("matchExpressions") or []
+    if not isinstance(match_labels, dict) or not isinstance(expressions, list):
         return False
-    for expression in expressions:
-        key, operator, values = expression.get("key"), expression.get("operator"), expression.get("values") or []
-        if operator == "In" and labels.get(key) not in values:
-            return False
-        if operator == "NotIn" and key in labels and labels[key] in values:
-            return False
-        if operator == "Exists" and key not in labels:
-            return False
-        if operator == "DoesNotExist" and key in labels:
-            return False
-    return True
+    return _labels_match(match_labels, labels) and all(_expression_matches(item, labels) for item in expressions)
+
+
+def _labels_match(wanted, labels):
+    return all(labels.get(key, _ABSENT) == value for key, value in wanted.items())
+
+
+def _expression_matches(expression, labels):
+    if not isinstance(expression, dict):
+        return False
+    key, operator, values = expression.get("key"), expression.get("operator"), expression.get("values") or []
+    if not isinstance(key, str) or operator not in OPERATORS or not isinstance(values, list):
+        return False
+    if OPERATORS[operator] != bool(values):
+        return False  # In and NotIn need values; Exists and DoesNotExist take none
+    if operator == "In":
+        return key in labels and labels[key] in values
+    if operator == "NotIn":
+        return key not in labels or labels[key] not in values
+    return (key in labels) == (operator == "Exists")
+
+
+_ABSENT = object()
+
+
+TOLERATION_EFFECTS = {"", "NoSchedule", "PreferNoSchedule", "NoExecute"}
 
 
 def tolerates(toleration, taint):
-    """Whether one toleration tolerates a taint, by the scheduler's rules."""
+    """Whether one toleration tolerates a taint, by the scheduler's rules.
+
+    A toleration the API server would refuse tolerates nothing: an operator other than Equal or
+    Exists (`exists` included), Exists with a value, or an unknown effect.
+    """
     effect = toleration.get("effect") or ""
+    operator = toleration.get("operator") or "Equal"
+    key, value = toleration.get("key") or "", toleration.get("value") or ""
+    if effect not in TOLERATION_EFFECTS or operator not in ("Equal", "Exists") or (operator == "Exists" and value):
+        return False
     if effect and effect != taint.get("effect"):
         return False
-    operator = toleration.get("operator") or "Equal"
-    key = toleration.get("key") or ""
     if operator == "Exists":
         return not key or key == taint.get("key")
-    return key == taint.get("key") and (toleration.get("value") or "") == (taint.get("value") or "")
+    return key == taint.get("key") and value == (taint.get("value") or "")
 
 
 def describe_labels(labels):
-    return listing([f"{key}={value}" for key, value in sorted((labels or {}).items())], ", ") or "no labels"
+    """Labels as `key=value`, each cut short: a label key may be long, and a report shows a few, not thousands."""
+    if not isinstance(labels, dict):
+        return "no labels"
+    pairs = sorted(labels.items(), key=lambda item: (str(item[0]), str(item[1])))
+    return listing([shortened(f"{key}={value}") for key, value in pairs], ", ") or "no labels"
+
+
+def shortened(text, limit=60):
+    """Text as a message may show it: at most ``limit`` characters, control characters replaced."""
+    text = str(text)
+    cut = text if len(text) <= limit else text[: limit - 1] + "…"
+    return "".join("?" if ord(character) < 32 or ord(character) == 127 else character for character in cut)
 
 
 def listing(items, separator="; ", *, limit=5):

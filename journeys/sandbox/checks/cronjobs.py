@@ -1,13 +1,16 @@
 """Lab nightly-backup: CronJob backup every day at 02:00, concurrencyPolicy Forbid, startingDeadlineSeconds set,
 and a Job template whose container may finish."""
 
-from ..schedules import ScheduleError, describe, same_schedule
-from .common import containers, exists_check, listing, pod_spec, requires, result, spec
+from ..schedules import ScheduleError, describe, expand
+from .common import containers, exists_check, listing, pod_spec, requires, result, shortened, spec
 
 LESSON = "cronjobs"
 LAB = f"{LESSON}#lab-nightly-backup"
 NAME = "backup"
 WANTED = "0 2 * * *"
+SCHEDULE_HINT = (
+    "The five fields are minute, hour, day of month, month, day of week: minute 0, hour 2, and * for the rest."
+)
 
 
 cronjob_exists = exists_check(
@@ -22,16 +25,23 @@ cronjob_exists = exists_check(
 @requires("CronJob", NAME, "schedule", "Runs every day at 02:00", teaches=LAB)
 def schedule(snapshot, found):
     value = str(spec(found).get("schedule", ""))
+    suspended = spec(found).get("suspend") is True
     try:
-        words = describe(value)
-        matches = same_schedule(value, WANTED)
+        matches = expand(value) == expand(WANTED)
     except ScheduleError:
-        words, matches = "not a valid schedule", False
+        matches = False
+    actual = f"{shortened(value, 100)} ({describe(value)})"
+    hints = [] if matches else [SCHEDULE_HINT]
+    if suspended:
+        actual += "; spec.suspend is true, so the controller starts no backup"
+        hints.append(
+            "spec.suspend: true stops the CronJob from starting any Job: remove spec.suspend or set it to false in "
+            "your manifest, then apply it again."
+        )
     return result(
-        "schedule", "Runs every day at 02:00", matches,
-        expected=f"{WANTED} (every day at 02:00)", actual=f"{value} ({words})",
-        hint="The five fields are minute, hour, day of month, month, day of week: minute 0, hour 2, and * for the rest.",
-        teaches=f"{LESSON}#cron-schedule-syntax",
+        "schedule", "Runs every day at 02:00", matches and not suspended,
+        expected=f"{WANTED} (every day at 02:00), and spec.suspend unset or false", actual=actual,
+        hint=" ".join(hints) or SCHEDULE_HINT, teaches=f"{LESSON}#cron-schedule-syntax",
     )  # fmt: skip
 
 

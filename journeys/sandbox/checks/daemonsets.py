@@ -3,9 +3,9 @@
 from .common import (
     containers,
     exists_check,
-    has_quantity,
     listing,
     pod_spec,
+    quantity_problem,
     requests_above_limits,
     requires,
     result,
@@ -60,9 +60,9 @@ def tolerates_control_plane(snapshot, found):
 def _containers_lacking(found, section, names):
     lacking = []
     for container, kind in containers(pod_spec(found)):
-        absent = [name for name in names if not has_quantity(container, section, name)]
-        if absent:
-            lacking.append(f"{kind} {container.get('name')} has no {section[:-1]} for {' or '.join(absent)}")
+        problems = [problem for name in names if (problem := quantity_problem(container, section, name))]
+        if problems:
+            lacking.append(f"{kind} {container.get('name')} has {' and '.join(problems)}")
     return lacking
 
 

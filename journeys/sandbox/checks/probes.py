@@ -1,6 +1,6 @@
 """Lab healthy-app: Deployment api with readiness and liveness probes on declared ports, requests, all Pods Ready."""
 
-from .common import containers, exists_check, has_quantity, listing, pod_ready, pod_spec, requires, result, spec
+from .common import containers, exists_check, listing, pod_ready, pod_spec, quantity_problem, requires, result, spec
 
 LESSON = "monitoring"
 LAB = f"{LESSON}#lab-healthy-app"
@@ -65,7 +65,8 @@ def probe_ports_declared(snapshot, found):
             if not targets and field in ON_A_PORT:
                 problems.append(f"{container.get('name')}: {field} checks no port (it runs a command)")
             for port in targets:
-                declared = port in names if isinstance(port, str) and not port.isdigit() else int(port) in numbers
+                by_number = not isinstance(port, str) or (port.isascii() and port.isdigit())
+                declared = int(port) in numbers if by_number else port in names
                 if not declared:
                     problems.append(f"{container.get('name')}: {field} uses port {port}, which is not declared")
     return result(
@@ -81,10 +82,10 @@ def probe_ports_declared(snapshot, found):
 @requires("Deployment", NAME, "resource-requests", "CPU and memory requests", teaches=LAB)
 def resource_requests(snapshot, found):
     lacking = [
-        f"{container.get('name')} has no {name} request"
+        f"{container.get('name')} has {problem}"
         for container, _ in containers(pod_spec(found))
         for name in ("cpu", "memory")
-        if not has_quantity(container, "requests", name)
+        if (problem := quantity_problem(container, "requests", name))
     ]
     return result(
         "resource-requests", "CPU and memory requests", not lacking,
@@ -96,13 +97,22 @@ def resource_requests(snapshot, found):
 
 @requires("Deployment", NAME, "pods-ready", "All Pods Ready", teaches=LAB)
 def pods_ready(snapshot, found):
-    pods = snapshot.pods_of(found)
     wanted = spec(found).get("replicas", 1)
+    if wanted < 1:
+        # 0 Ready of 0 wanted is not a healthy app: nothing runs to be healthy.
+        return result(
+            "pods-ready", "All Pods Ready", False,
+            expected="at least 1 Ready Pod", actual=f"spec.replicas is {wanted}: nothing runs",
+            hint="Set spec.replicas to 1 or more in the manifest (or leave it out: it defaults to 1) and apply it again, "
+            "or run `kubectl scale deployment api --replicas=2`.",
+            teaches=f"{LESSON}#health-probes",
+        )  # fmt: skip
+    pods = snapshot.pods_of(found)
     not_ready = [pod["metadata"]["name"] for pod in pods if not pod_ready(pod)]
     ready = len(pods) - len(not_ready)
     return result(
         "pods-ready", "All Pods Ready", ready >= wanted and not not_ready,
-        expected=f"{wanted} Ready Pods", actual=f"{ready} Ready" + (f"; not ready: {listing(not_ready, ', ')}" if not_ready else ""),
+        expected=f"{wanted} Ready Pod{'s' if wanted != 1 else ''}", actual=f"{ready} Ready" + (f"; not ready: {listing(not_ready, ', ')}" if not_ready else ""),
         hint="`kubectl describe pod <name>` shows failing probes in its events; `kubectl logs <name> --previous` shows why a container restarted.",
         teaches=f"{LESSON}#health-probes",
     )  # fmt: skip

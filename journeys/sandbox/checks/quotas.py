@@ -1,17 +1,18 @@
 """Lab team-quota: ResourceQuota team-quota, a LimitRange with container defaults, and every container sized."""
 
-from ..quantities import QuantityError, parse_quantity
+from ..quantities import QuantityError, non_negative_quantity, parse_quantity
 from ..snapshot import WORKLOAD_KINDS
 from .common import (
     containers,
     exists_check,
-    has_quantity,
     listing,
     metadata,
     pod_spec,
+    quantity_problem,
     requests_above_limits,
     requires,
     result,
+    shortened,
     spec,
 )
 
@@ -26,6 +27,11 @@ QUOTA_KEYS = {
     "limits.memory": {"limits.memory"},
     "pods": {"pods"},
 }
+# Resources a quota counts in whole objects: the API server refuses `pods: 1.5` or `pods: 500m`.
+INTEGER_RESOURCES = {
+    "pods", "services", "replicationcontrollers", "resourcequotas", "secrets", "configmaps",
+    "persistentvolumeclaims", "services.nodeports", "services.loadbalancers",
+}  # fmt: skip
 
 
 quota_exists = exists_check(
@@ -49,29 +55,53 @@ def quota_covers_resources(snapshot, found):
     hard_values = spec(found).get("hard") or {}
     absent = [key for key, spellings in QUOTA_KEYS.items() if not set(hard_values) & spellings]
     problems = [f"missing {', '.join(absent)}"] if absent else []
-    problems += quota_value_problems(hard_values)
+    problems += hard_value_problems(hard_values) + quota_value_problems(hard_values)
     return result(
         "quota-covers-resources", "The quota caps CPU, memory and Pods", not problems,
-        expected="spec.hard with " + ", ".join(QUOTA_KEYS) + ", each limit at least its request",
-        actual="; ".join(problems) or "all five set",
-        hint="Set all five keys under spec.hard, e.g. limits.cpu: \"4\" and pods: \"20\", and keep each limits value at least "
-        "the matching requests value: a container's limit is never below its request, so room for requests beyond the "
-        "limits value could never be used.",
+        expected="spec.hard with " + ", ".join(QUOTA_KEYS) + ", each a quantity of 0 or more and each limit at least "
+        "its request",
+        actual=listing(problems) or "all five set",
+        hint="Set all five keys under spec.hard, e.g. limits.cpu: \"4\" and pods: \"20\", each a quantity such as 2, 500m "
+        "or 4Gi (never negative; pods a whole number), and keep each limits value at least the matching requests "
+        "value: a container's limit is never below its request, so room for requests beyond the limits value could "
+        "never be used.",
         teaches=f"{LESSON}#resourcequota",
     )  # fmt: skip
 
 
+def hard_value_problems(hard):
+    """Every spec.hard value as the API server checks it: a quantity, not negative, whole for counted objects."""
+    problems = []
+    for key, value in hard.items():
+        shown = f"{shortened(key)} ({shortened(value, 30)})"
+        try:
+            number = parse_quantity(value)
+        except QuantityError:
+            problems.append(f"{shown} is not a quantity")
+            continue
+        if number < 0:
+            problems.append(f"{shown} is negative")
+        elif key in INTEGER_RESOURCES and number != number.to_integral_value():
+            problems.append(f"{shown} is not a whole number")
+    return problems
+
+
 def quota_value_problems(hard):
-    """Values compared as quantities: `limits.cpu: "2"` under `requests.cpu: 2500m` can never be used."""
+    """Values compared as quantities: `limits.cpu: "2"` under `requests.cpu: 2500m` can never be used.
+
+    Values that are not quantities are left to hard_value_problems, which names them.
+    """
     problems = []
     for name in ("cpu", "memory"):
         request = hard.get(f"requests.{name}", hard.get(name))
         limit = hard.get(f"limits.{name}")
+        if request is None or limit is None:
+            continue
         try:
-            if request is not None and limit is not None and parse_quantity(limit) < parse_quantity(request):
+            if parse_quantity(limit) < parse_quantity(request):
                 problems.append(f"limits.{name} ({limit}) is below requests.{name} ({request})")
         except QuantityError:
-            problems.append(f"the {name} values are not valid quantities")
+            continue
     return problems
 
 
@@ -81,12 +111,19 @@ def limitrange_defaults(snapshot):
     for limit_range in ranges:
         for item in spec(limit_range).get("limits") or []:
             defaults, default_requests = item.get("default") or {}, item.get("defaultRequest") or {}
-            if item.get("type") == "Container" and {"cpu", "memory"} <= set(default_requests) and "memory" in defaults:
+            # A default counts when the API server would take it: a quantity of 0 or more.
+            requested = all(non_negative_quantity(default_requests.get(name)) is not None for name in ("cpu", "memory"))
+            if (
+                item.get("type") == "Container"
+                and requested
+                and non_negative_quantity(defaults.get("memory")) is not None
+            ):
                 good.append(metadata(limit_range).get("name"))
     names = listing((metadata(item).get("name") for item in ranges), ", ")
     return result(
         "limitrange-defaults", "A LimitRange gives containers defaults", bool(good),
-        expected="a LimitRange limit of type Container with defaultRequest cpu and memory, and default memory",
+        expected="a LimitRange limit of type Container with defaultRequest cpu and memory, and default memory, each a "
+        "valid quantity",
         actual=f"defaults from {good[0]}" if good else (f"LimitRanges without those defaults: {names}" if names else "no LimitRange"),
         hint="Under spec.limits add an entry with type: Container, defaultRequest for cpu and memory, and default (the "
         "limit) for memory; a default cpu limit is worth adding too, as the quota caps limits.cpu. A container that "
@@ -120,13 +157,12 @@ def containers_declare_resources(snapshot):
     for holder in holders:
         for container, kind in containers(pod_spec(holder)):
             absent = [
-                label for section, name, label in (
-                    ("requests", "cpu", "cpu request"), ("requests", "memory", "memory request"), ("limits", "memory", "memory limit"),
-                ) if not has_quantity(container, section, name)
+                problem for section, name in (("requests", "cpu"), ("requests", "memory"), ("limits", "memory"))
+                if (problem := quantity_problem(container, section, name))
             ]  # fmt: skip
             where = f"{holder['kind']} {metadata(holder).get('name')}, {kind} {container.get('name')}"
             if absent:
-                lacking.append(f"{where}: no {', '.join(absent)}")
+                lacking.append(f"{where}: {', '.join(absent)}")
             lacking += [f"{where}: {problem}" for problem in requests_above_limits(container)]
     if lacking:
         actual = listing(lacking)

@@ -78,7 +78,7 @@ def service_selects_pods(snapshot):
         )  # fmt: skip
     selector, labels = spec(service).get("selector") or {}, pod_template_labels(statefulset)
     return result(
-        "service-selects-pods", "The Service selects the StatefulSet's Pods", selector_matches(selector, labels),
+        "service-selects-pods", "The Service selects the StatefulSet's Pods", selector_matches(selector, labels, plain=True),
         expected=f"the Service selector ({describe_labels(selector)}) matches the Pod labels",
         actual=f"Pod template labels: {describe_labels(labels)}",
         hint="Make spec.selector of the Service equal to labels in spec.template.metadata.labels of the StatefulSet.",
