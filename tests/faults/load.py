@@ -1,6 +1,7 @@
 """Signed-in learners reading a lesson and submitting its quiz, every request timed and recorded."""
 
 import html
+import http.client
 import http.cookiejar
 import re
 import threading
@@ -112,12 +113,13 @@ class Learner:
                 status, text, response_headers = response.status, response.read().decode(), response.headers
         except urllib.error.HTTPError as error:
             status, text, response_headers = error.code, error.read().decode(errors="replace"), error.headers
-        except (OSError, urllib.error.URLError):
-            status, text, response_headers = 0, "", {}
+        except (OSError, http.client.HTTPException) as exc:
+            # No HTTP answer at all: refused, reset by a dying worker, timed out.
+            status, text, response_headers = 0, type(exc).__name__, {}
         finished = time.monotonic()
         retry_after = response_headers.get("Retry-After") if response_headers else None
         refusal = REFUSAL.search(text) if 400 <= status < 500 else None
-        note = html.unescape(refusal.group(1)).strip() if refusal else ""
+        note = html.unescape(refusal.group(1)).strip() if refusal else (text if status == 0 else "")
         self.recorder.add(Sample(phase, kind, self.username, status, started, finished, retry_after, note))
         return status, text, response_headers, phase
 
