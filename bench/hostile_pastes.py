@@ -78,18 +78,50 @@ def _real_output(limit=MiB - 4096):
     return _kubectl_list(_deployments(count, managed_fields=True))
 
 
+def _rbac_bomb(bindings=1000, rules=20_000):
+    """One Role of many rules bound many times: effective permissions once cost bindings x rules."""
+    role = {
+        "kind": "Role",
+        "metadata": {"name": "pod-reader"},
+        "rules": [{"verbs": [f"v{index}"]} for index in range(rules)],
+    }
+    binding = {"kind": "RoleBinding", "roleRef": {"kind": "Role", "name": "pod-reader"},
+               "subjects": [{"kind": "ServiceAccount", "name": "reporter"}]}  # fmt: skip
+    objects = [role] + [{**binding, "metadata": {"name": f"b{index}"}} for index in range(bindings)]
+    return json.dumps({"kind": "List", "items": objects}, separators=(",", ":"))
+
+
+def _owner_bomb(replica_sets=3000, pods=500, references=25):
+    """Many ReplicaSets of one Deployment and Pods with many owner references: once RS x Pods x refs."""
+    deployment = {"kind": "Deployment", "metadata": {"name": "api", "uid": "d"}, "spec": {"replicas": 1}}
+    owned = [{"kind": "ReplicaSet", "metadata": {"name": f"rs{index}", "uid": f"r{index}",
+              "ownerReferences": [{"kind": "Deployment", "name": "api", "uid": "d"}]}} for index in range(replica_sets)]  # fmt: skip
+    refs = [{"kind": "ReplicaSet", "name": f"rs{index}", "uid": f"r{index}"} for index in range(references)]
+    pod_list = [{"kind": "Pod", "metadata": {"name": f"p{index}", "ownerReferences": refs}} for index in range(pods)]
+    return json.dumps({"kind": "List", "items": [deployment, *owned, *pod_list]}, separators=(",", ":"))
+
+
 def inputs():
-    """name → pasted text; each at most 1 MiB, the most a learner may paste."""
+    """name → (lab, pasted text); each at most 1 MiB, the most a learner may paste."""
     real = _real_output()
     return {
-        "reference paste (the lab's pass fixture)": (ROOT / "tests/sandbox/fixtures" / LAB / "pass.yaml").read_text(),
-        "deep nesting, 56 kB (spec: [[[…]]], 28,000 levels)": "spec: " + "[" * 28_000 + "]" * 28_000,
-        "deep nesting, 1 MiB of [": "spec: " + "[" * (MiB - 16),
-        "deep block nesting, 1 MiB of '- '": _fill("- ") + "x",
-        "1 MiB of tiny objects (YAML documents)": _fill("---\nkind: ConfigMap\nmetadata: {name: c}\n"),
-        "1 MiB of tiny values (a JSON list of 0s)": "[" + _fill("0,") + "0]",
-        "5,000 Deployments (one kind, short manifests)": _compact_deployments(5000),
-        f"1 MiB of real kubectl output ({real.count('kind: Deployment')} Deployments)": real,
+        "reference paste (the lab's pass fixture)": (
+            LAB,
+            (ROOT / "tests/sandbox/fixtures" / LAB / "pass.yaml").read_text(),
+        ),
+        "deep nesting, 56 kB (spec: [[[…]]], 28,000 levels)": (LAB, "spec: " + "[" * 28_000 + "]" * 28_000),
+        "deep nesting, 1 MiB of [": (LAB, "spec: " + "[" * (MiB - 16)),
+        "deep block nesting, 1 MiB of '- '": (LAB, _fill("- ") + "x"),
+        "1 MiB of tiny objects (YAML documents)": (LAB, _fill("---\nkind: ConfigMap\nmetadata: {name: c}\n")),
+        "1 MiB of tiny values (a JSON list of 0s)": (LAB, "[" + _fill("0,") + "0]"),
+        "5,000 Deployments (one kind, short manifests)": (LAB, _compact_deployments(5000)),
+        f"1 MiB of real kubectl output ({real.count('kind: Deployment')} Deployments)": (LAB, real),
+        "base-60 number, 1 MiB (1:0:0:…, once 20 s of CPU)": (
+            LAB,
+            "kind: ConfigMap\nmetadata: {name: a}\ndata:\n  x: 1" + ":0" * (MiB // 2 - 40),
+        ),
+        "RBAC: a Role of 20,000 rules bound 1,000 times": ("least-privilege", _rbac_bomb()),
+        "owners: 3,000 ReplicaSets, 500 Pods of 25 references": ("healthy-app", _owner_bomb()),
     }
 
 
@@ -148,15 +180,17 @@ def main():
         env = _database(workdir)
         warm = Path(workdir) / "warm.yaml"
         warm.write_text((ROOT / "tests/sandbox/fixtures" / LAB / "pass.yaml").read_text(), encoding="utf-8")
-        print(f"\nHostile pastes to POST /labs/{LAB}/check/ (htmx), one child process each, DEBUG off, SQLite")
+        print(
+            f"\nHostile pastes to POST /labs/{LAB}/check/ (htmx; two to other labs, named), one child process each, DEBUG off, SQLite"
+        )
         print(f"{'input':58} {'size':>9} {'status':>6} {'CPU':>9} {'peak +':>9} {'page':>9} {'report':>9}")
         baseline = None
-        for name, text in inputs().items():
+        for name, (lab, text) in inputs().items():
             path = Path(workdir) / "paste.txt"
             path.write_text(text, encoding="utf-8")
             started = time.perf_counter()
             done = subprocess.run(  # noqa: S603 - our own interpreter and script
-                [sys.executable, "-c", CHILD, name, str(path), LAB, str(warm)],
+                [sys.executable, "-c", CHILD, name, str(path), lab, str(warm)],
                 env=env, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
             )  # fmt: skip
             wall = time.perf_counter() - started

@@ -3,7 +3,6 @@ right verdict on the right check, with plain words, and large well-shaped object
 
 import copy
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -144,26 +143,19 @@ def test_negative_or_unicode_requests_are_not_declared(cpu, said):
     assert said in checks("node-agent", items)["cpu-memory-requests"].actual
 
 
-# --- Large but well-shaped input costs linear time ---
+# --- Large but well-shaped input: right answers (their cost is measured by make bench-sandbox) ---
 
 
-def seconds(function, *args):
-    start = time.perf_counter()
-    function(*args)
-    return time.perf_counter() - start
-
-
-def test_a_container_with_ten_thousand_ports_is_checked_quickly():
+def test_a_container_with_ten_thousand_ports_is_checked():
     items = items_of("healthy-app")
     deployment = the(items, "Deployment")
     [container] = deployment["spec"]["template"]["spec"]["containers"]
     container["ports"] = [{"containerPort": 10000 + index, "name": f"p{index}"} for index in range(10_000)]
     container["ports"].append({"containerPort": 8080, "name": "http"})
-    assert seconds(report, "healthy-app", items) < 5
     assert failing("healthy-app", items) == set()
 
 
-def test_a_selector_with_ten_thousand_expressions_is_matched_quickly():
+def test_a_selector_with_ten_thousand_expressions_is_matched():
     labels = {f"key-{index}": "value" for index in range(10_000)}
     selector = {
         "matchLabels": copy.deepcopy(labels),
@@ -171,7 +163,6 @@ def test_a_selector_with_ten_thousand_expressions_is_matched_quickly():
             {"key": f"key-{index}", "operator": "In", "values": ["other", "value"]} for index in range(10_000)
         ],
     }
-    assert seconds(selector_matches, selector, labels) < 1
     assert selector_matches(selector, labels)
     selector["matchExpressions"].append({"key": "key-0", "operator": "NotIn", "values": ["value"]})
     assert not selector_matches(selector, labels)
@@ -195,15 +186,10 @@ def test_a_quota_with_ten_thousand_broken_values_is_reported_briefly():
 
 def test_a_long_run_of_digits_is_no_quantity_at_once():
     """The old pattern could split a run of digits two ways (\\d+\\.?\\d*): a failing match took quadratic time."""
-    text = "1" * 50_000 + "x"
-    start = time.perf_counter()
     with pytest.raises(QuantityError):
-        parse_quantity(text)
-    assert time.perf_counter() - start < 1
+        parse_quantity("1" * 50_000 + "x")
 
 
 def test_a_long_schedule_is_refused_at_once():
-    start = time.perf_counter()
     with pytest.raises(ScheduleError):
         expand(",".join(["0-59"] * 100_000) + " 2 * * *")
-    assert time.perf_counter() - start < 1

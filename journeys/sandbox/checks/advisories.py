@@ -17,18 +17,21 @@ def image_untagged(image):
     return ":" not in last or last.endswith(":latest")
 
 
-def _calls_the_api(snapshot, account):
-    """A workload whose ServiceAccount is bound to a Role presumably calls the API."""
-    if account in {"", "default"}:
-        return False
-    for binding in snapshot.of_kind("RoleBinding"):
-        for subject in binding.get("subjects") or []:
-            if subject.get("kind") == "ServiceAccount" and subject.get("name") == account:
-                return True
-    return False
+def bound_service_accounts(snapshot):
+    """ServiceAccounts some RoleBinding names: a workload running as one presumably calls the API.
+
+    Gathered once per report: asking each of thousands of workloads to scan thousands of bindings
+    would cost their product.
+    """
+    return {
+        subject.get("name")
+        for binding in snapshot.of_kind("RoleBinding")
+        for subject in binding.get("subjects") or []
+        if subject.get("kind") == "ServiceAccount"
+    } - {"", "default"}
 
 
-def workload_advisories(snapshot, workload):
+def workload_advisories(snapshot, workload, bound_accounts=None):
     kind, name = workload.get("kind"), metadata(workload).get("name")
     label = f"{kind} {name}"
     spec = pod_spec(workload)
@@ -84,7 +87,9 @@ def workload_advisories(snapshot, workload):
                 where,
             )
     account = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
-    if spec.get("automountServiceAccountToken") is not False and not _calls_the_api(snapshot, account):
+    if bound_accounts is None:
+        bound_accounts = bound_service_accounts(snapshot)
+    if spec.get("automountServiceAccountToken") is not False and account not in bound_accounts:
         add(
             "token-automount",
             f"{label} gets an API token mounted but does not seem to call the Kubernetes API; set automountServiceAccountToken: false in its pod spec.",
@@ -103,11 +108,12 @@ def advisories_for(snapshot, targets):
     else:
         workloads = [found for kind, name in targets if (found := snapshot.get(kind, name)) is not None]
     advice, objects_left = [], 0
+    bound_accounts = bound_service_accounts(snapshot)
     for workload in workloads:
         if len(advice) >= ADVICE_SHOWN:
             objects_left += 1
             continue
-        advice += workload_advisories(snapshot, workload)
+        advice += workload_advisories(snapshot, workload, bound_accounts)
     if len(advice) > ADVICE_SHOWN or objects_left:
         hidden = len(advice) - ADVICE_SHOWN if len(advice) > ADVICE_SHOWN else 0
         advice = advice[:ADVICE_SHOWN]
