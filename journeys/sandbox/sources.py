@@ -86,8 +86,7 @@ class FileSource:
             raise SourceError(error.code, error.message) from None
 
     def objects(self):
-        objects, saw_list, refused = [], False, []
-        refused_count = 0
+        objects, saw_list, refused = [], False, Refusals()
         for number, document in enumerate(self.documents(), start=1):
             where = f"Document {number}" + (f" (line {document.line})" if document.line > 1 else "")
             data = document.data
@@ -95,10 +94,9 @@ class FileSource:
                 raise SourceError("bad-file", _not_an_object(where, data))
             kind = data.get("kind")
             if kind is not None and not isinstance(kind, str):
-                refused_count += 1
-                refused.append(f"{where}: `kind` must be text such as CronJob, found {found(kind)}")
+                refused.add(f"{where}: `kind` must be text such as CronJob, found {found(kind)}")
                 continue
-            is_list = isinstance(kind, str) and kind.endswith("List") and "items" in data
+            is_list = kind is not None and kind.endswith("List") and "items" in data
             if not is_list:
                 items = [(where, data)]
             else:
@@ -120,24 +118,19 @@ class FileSource:
             for item_where, item in items:
                 if not isinstance(item, dict):
                     raise SourceError("bad-file", _not_an_object(item_where, item))
-                if list_kind and list_kind != "" and "kind" not in item:
+                if list_kind and "kind" not in item:
                     item["kind"] = list_kind
                 if not item.get("kind"):
-                    refused_count += 1
-                    refused.append(f"{item_where}: `kind` is missing; every object says what it is (kind: CronJob)")
+                    refused.add(f"{item_where}: `kind` is missing; every object says what it is (kind: CronJob)")
                     continue
                 problems = object_problems(item)
                 if problems.total:
-                    refused_count += 1
-                    if len(refused) < PROBLEMS_SHOWN:
-                        more = (
-                            f" (and {problems.total - len(problems.items)} more)"
-                            if problems.total > len(problems.items)
-                            else ""
-                        )
-                        refused.append(f"{item_where}, {describe_object(item)}: " + "; ".join(problems.items) + more)
-                    if refused_count > PROBLEMS_SHOWN:
-                        break
+                    more = (
+                        f" (and {problems.total - len(problems.items)} more)"
+                        if problems.total > len(problems.items)
+                        else ""
+                    )
+                    refused.add(f"{item_where}, {describe_object(item)}: " + "; ".join(problems.items) + more)
                     continue
                 if item["kind"] not in NEVER_READ_KINDS:
                     objects.append(item)
@@ -145,10 +138,8 @@ class FileSource:
                     raise SourceError(
                         "too-large", f"More than {MAX_OBJECTS:,} objects were pasted; paste only this lab's."
                     )
-            if refused_count > PROBLEMS_SHOWN:
-                break
-        if refused:
-            raise SourceError("bad-file", _refusal(refused, refused_count))
+        if refused.count:
+            raise SourceError("bad-file", refused.message())
         # An empty List is a real answer (`kubectl get` found nothing); no objects and no List is not.
         if not objects and not saw_list:
             raise SourceError("bad-file", "No Kubernetes objects were found in what you pasted.")
@@ -189,14 +180,25 @@ def _not_an_object(where, data):
     )
 
 
-def _refusal(refused, count):
-    more = count - len(refused)
-    listed = "\n".join(f"- {line}" for line in refused)
-    tail = f"\n… and {more} more object{'s' if more != 1 else ''} like these." if more > 0 else ""
-    return (
-        "Some objects are not written the way Kubernetes reads them, so they cannot be checked:\n"
-        f"{listed}{tail}\nFix these fields (`kubectl apply` would refuse them too), or paste unmodified kubectl output."
-    )
+class Refusals:
+    """Objects refused for their shape: every one counted, the first few named."""
+
+    def __init__(self):
+        self.shown, self.count = [], 0
+
+    def add(self, sentence):
+        self.count += 1
+        if len(self.shown) < PROBLEMS_SHOWN:
+            self.shown.append(sentence)
+
+    def message(self):
+        more = self.count - len(self.shown)
+        listed = "\n".join(f"- {line}" for line in self.shown)
+        tail = f"\n… and {more:,} more object{'s' if more != 1 else ''} like these." if more > 0 else ""
+        return (
+            "Some objects are not written the way Kubernetes reads them, so they cannot be checked:\n"
+            f"{listed}{tail}\nFix these fields (`kubectl apply` would refuse them too), or paste unmodified kubectl output."
+        )
 
 
 # --- The live API ---

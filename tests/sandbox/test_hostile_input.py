@@ -131,7 +131,7 @@ def test_a_refusal_names_a_few_objects_and_counts_the_rest():
     with pytest.raises(SourceError) as caught:
         FileSource(text=json.dumps(broken)).objects()
     message = caught.value.message
-    assert message.count("must be a mapping") == 5 and "… and 1 more object like these." in message
+    assert message.count("must be a mapping") == 5 and "… and 35 more objects like these." in message
     assert len(message) < 2000
 
 
@@ -271,3 +271,11 @@ def test_huge_numbers_and_keys_give_a_short_refusal(text):
     with pytest.raises(SourceError) as caught:
         FileSource(text=text).objects()
     assert caught.value.code == "bad-file" and len(caught.value.message) < 500
+
+
+def test_thousands_of_objects_without_a_kind_are_named_five_at_a_time():
+    items = [{"metadata": {"name": f"thing-{index}"}} for index in range(4000)]
+    with pytest.raises(SourceError) as caught:
+        FileSource(text=json.dumps({"apiVersion": "v1", "kind": "List", "items": items})).objects()
+    message = caught.value.message
+    assert message.count("`kind` is missing") == 5 and "… and 3,995 more objects like these." in message
