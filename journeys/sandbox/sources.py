@@ -77,7 +77,7 @@ class FileSource:
         data = self.upload.read(MAX_PASTE_BYTES + 1)
         if len(data) > MAX_PASTE_BYTES:
             raise SourceError("too-large", "The file is larger than 1 MiB. Upload only the objects of this lab.")
-        return decode_text(data, what="file")
+        return decode_text(data, what="The file")
 
     def documents(self):
         try:
@@ -157,14 +157,19 @@ class FileSource:
 
 
 def decode_text(data, *, what):
-    """Bytes of an upload or a file as text: UTF-8, with or without a byte-order mark."""
+    """Bytes of an upload or a file as text: UTF-8, with or without a byte-order mark.
+
+    ``what`` names the input at the start of the message, e.g. "The file" or "the file dump.yaml".
+    """
     try:
+        # Editors on Windows save UTF-8 with a byte order mark; it is not part of the YAML.
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
         raise SourceError(
             "bad-file",
-            f"The {what} is not UTF-8 text (byte {exc.start + 1} cannot be read). "
-            "Save the output of `kubectl get ... -o yaml` as plain text and try again.",
+            f"{what} is not UTF-8 text (line {line} holds a byte that is not UTF-8). Save kubectl's output as "
+            "UTF-8 text (for example `kubectl get ... -o yaml > dump.yaml`) and try again.",
         ) from None
 
 

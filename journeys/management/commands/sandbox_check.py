@@ -11,7 +11,6 @@ what to do; with --json, stdout carries the JSON report and nothing else.
     kubectl get cronjob -o yaml | python manage.py sandbox_check --lab nightly-backup --from-file -
 """
 
-import codecs
 import contextlib
 import json as json_module
 import logging
@@ -25,7 +24,14 @@ from django.core.management.base import BaseCommand
 
 from journeys.sandbox.labs import LABS, evaluate, kinds_for
 from journeys.sandbox.report import ERROR, PASS
-from journeys.sandbox.sources import MAX_PASTE_BYTES, ClusterSettings, ClusterSource, FileSource, SourceError
+from journeys.sandbox.sources import (
+    MAX_PASTE_BYTES,
+    ClusterSettings,
+    ClusterSource,
+    FileSource,
+    SourceError,
+    decode_text,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -174,16 +180,7 @@ def _read_text(path):
             "bad-file",
             f"{where} is larger than 1 MiB; save only this lab's objects (kubectl get <kind> <name> -o yaml)",
         )
-    try:
-        # Editors on Windows save UTF-8 with a byte order mark; it is not part of the YAML.
-        text = data.removeprefix(codecs.BOM_UTF8).decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise SourceError(
-            "bad-file",
-            f"{where} is not UTF-8 text (line {line} holds a byte that is not UTF-8); save kubectl's output "
-            "as UTF-8, e.g. kubectl get ... -o yaml > dump.yaml",
-        ) from None
+    text = decode_text(data, what=where)
     if not text.strip():
         raise SourceError(
             "bad-file", f"{where} is empty; save the output of kubectl get ... -o yaml into it and try again"
