@@ -180,16 +180,6 @@ class CacheSignInLimits(AxesCacheHandler):
                 wait = max(wait, int(remaining))
         return wait
 
-    def _count(self, key, timeout):
-        if self.cache.add(key, 1, timeout=timeout):
-            return
-        try:
-            self.cache.incr(key)
-        except ValueError:  # expired between add and incr
-            self.cache.add(key, 1, timeout=timeout)
-            return
-        self.cache.touch(key, timeout=timeout)
-
     def user_login_failed(self, sender, credentials, request=None, **kwargs):
         if request is None:
             return
@@ -204,7 +194,9 @@ class CacheSignInLimits(AxesCacheHandler):
         timeout = get_cache_timeout(request)
         try:
             for key in get_client_cache_keys(request, credentials):
-                self._count(key, timeout)
+                # The pause runs from the last failure: each one restarts the counter's time.
+                if ratelimit.count(key, timeout=timeout, store=self.cache) > 1:
+                    self.cache.touch(key, timeout=timeout)
         except CACHE_DOWN as exc:
             limits_logger.warning("Sign-in limits: the cache is unavailable (%r); counting in the database.", exc)
             self.database.user_login_failed(sender, credentials, request, **kwargs)

@@ -61,11 +61,11 @@ def attempt(key, *, limit, window=60):
     bucket = int(now // window)
     cache_key = f"ratelimit:{key}:{bucket}"
     try:
-        count = _count(cache_key, timeout=window + 5)
+        attempts = count(cache_key, timeout=window + 5)
     except Exception as exc:  # noqa: BLE001 - each cache backend fails with its own errors
         _log_uncounted(key, exc)
         return Attempt()
-    if count > limit:
+    if attempts > limit:
         return Attempt(cache_key, max(1, int((bucket + 1) * window - now) + 1))
     return Attempt(cache_key)
 
@@ -75,11 +75,13 @@ def seconds_until_allowed(key, *, limit, window=60):
     return attempt(key, limit=limit, window=window).wait
 
 
-def _count(cache_key, *, timeout):
-    if cache.add(cache_key, 1, timeout=timeout):
+def count(cache_key, *, timeout, store=None):
+    """Add one to a counter in ``store`` (the default cache) that lives ``timeout`` seconds; return it."""
+    store = cache if store is None else store
+    if store.add(cache_key, 1, timeout=timeout):
         return 1
     try:
-        return cache.incr(cache_key)
+        return store.incr(cache_key)
     except ValueError:  # expired between add and incr
-        cache.add(cache_key, 1, timeout=timeout)
+        store.add(cache_key, 1, timeout=timeout)
         return 1
