@@ -164,7 +164,10 @@ def parse_json(text):
     except ReadError:
         raise
     except json.JSONDecodeError as exc:
-        raise ReadError(f"line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+        raise ReadError(
+            f"This looks like JSON but is not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}. "
+            "Paste the whole output of `kubectl get ... -o json`, from the first { to the last }."
+        ) from None
     except ValueError:
         raise ReadError("This JSON holds a number too long to be a Kubernetes value.") from None
     _check_json_bounds(data)
@@ -195,15 +198,7 @@ def _without_lone_surrogates(data):
 
 
 def _json_documents(text):
-    try:
-        data = parse_json(text)
-    except ReadError as error:
-        if error.message.startswith("line "):
-            raise ReadError(
-                f"This looks like JSON but is not valid JSON: {error.message}. "
-                "Paste the whole output of `kubectl get ... -o json`, from the first { to the last }."
-            ) from None
-        raise
+    data = parse_json(text)
     return data if isinstance(data, list) else [data]
 
 
