@@ -23,15 +23,12 @@ def storable(value):
     return text if len(text) <= FIELD_MAX else text[: FIELD_MAX - 1] + "…"
 
 
-def _storable_fields(data):
-    return {key: value if isinstance(value, bool) else storable(value) for key, value in data.items()}
-
-
 class _Storable:
-    """Every text field is made storable as it is set, so the page shows what the database keeps."""
+    """Every field is made storable text as it is set (yes/no values and the lists of results aside),
+    so the page shows what the database keeps, and ``as_dict`` has nothing left to clean."""
 
     def __setattr__(self, name, value):
-        super().__setattr__(name, storable(value) if isinstance(value, str) else value)
+        super().__setattr__(name, value if isinstance(value, (bool, list)) else storable(value))
 
 
 @dataclass
@@ -47,7 +44,7 @@ class CheckResult(_Storable):
     teaches: str = ""
 
     def as_dict(self):
-        return _storable_fields(asdict(self))
+        return asdict(self)
 
 
 @dataclass
@@ -58,7 +55,7 @@ class Advisory(_Storable):
     status: str = "warn"
 
     def as_dict(self):
-        return _storable_fields({"id": self.id, "status": self.status, "message": self.message, "object": self.object})
+        return {"id": self.id, "status": self.status, "message": self.message, "object": self.object}
 
 
 @dataclass
@@ -81,9 +78,9 @@ class LabReport(_Storable):
 
     def as_dict(self):
         return {
-            "lab": storable(self.lab),
-            "namespace": storable(self.namespace),
-            "source": storable(self.source),
+            "lab": self.lab,
+            "namespace": self.namespace,
+            "source": self.source,
             "passed": self.passed,
             "checks": [
                 {key: value for key, value in check.as_dict().items() if key != "teaches"} for check in self.checks
