@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import yaml
 
+from .shapes import shortened
+
 # `kubectl get -o yaml` nests about 20 levels deep at most (managedFields of a CronJob's template);
 # 64 leaves room for any real manifest and stops hostile nesting long before it costs anything.
 MAX_DEPTH = 64
@@ -87,17 +89,17 @@ def recognise_other_output(text):
     first = lines[0].strip()
     if first.startswith(("$ kubectl", "kubectl ", "% kubectl", "> kubectl")):
         raise ReadError(
-            "The first line is a command (" + _shorten(first, 60) + "). Paste only what kubectl printed, "
+            "The first line is a command (" + shortened(first, 60) + "). Paste only what kubectl printed, "
             "not the command: run it with `-o yaml` and copy the output below the command."
         )
     if first.startswith("No resources found"):
         raise ReadError(
-            "kubectl found nothing: " + _shorten(first, 100) + " Create the lab's objects first, and check that "
+            "kubectl found nothing: " + shortened(first, 100) + " Create the lab's objects first, and check that "
             "you are in the right namespace (-n <namespace>)."
         )
     if _KUBECTL_ERROR.match(first):
         raise ReadError(
-            "This is an error kubectl printed, not objects: " + _shorten(first, 120) + " Fix what it says, then "
+            "This is an error kubectl printed, not objects: " + shortened(first, 120) + " Fix what it says, then "
             "run `kubectl get ... -o yaml` again and paste its output."
         )
     if _TABLE_HEADER.match(first[:400]):
@@ -116,10 +118,6 @@ def recognise_other_output(text):
             "This is `kubectl describe` output, which is written for people and leaves fields out. The checks "
             "need the objects themselves: run `kubectl get <kind> <name> -o yaml` and paste that."
         )
-
-
-def _shorten(text, length):
-    return text if len(text) <= length else text[: length - 1] + "…"
 
 
 # --- JSON ---
@@ -147,7 +145,7 @@ def _json_int(text):
 def _finite_float(text):
     value = float(text)
     if math.isinf(value):
-        raise ReadError(f"This JSON holds the number {_shorten(text, 40)}, too large for any Kubernetes field.")
+        raise ReadError(f"This JSON holds the number {shortened(text, 40)}, too large for any Kubernetes field.")
     return value
 
 
@@ -358,7 +356,7 @@ class _Builder:
             return event.value
         if tag != BOOL and len(event.value) > MAX_NUMBER_LENGTH:
             raise ReadError(
-                f"The number {_shorten(event.value, 40)} at line {_line(event)} is longer than any Kubernetes "
+                f"The number {shortened(event.value, 40)} at line {_line(event)} is longer than any Kubernetes "
                 "field holds; quote it if it is text."
             )
         node = yaml.ScalarNode(tag, event.value)
@@ -370,7 +368,7 @@ class _Builder:
             value = _constructor.construct_yaml_float(node)
         except (ValueError, OverflowError):
             raise ReadError(
-                f"The number {_shorten(event.value, 40)} at line {_line(event)} is larger than any Kubernetes field "
+                f"The number {shortened(event.value, 40)} at line {_line(event)} is larger than any Kubernetes field "
                 "holds; quote it if it is text."
             ) from None
         if math.isinf(value) or math.isnan(value):
@@ -395,7 +393,7 @@ def _line(event):
 def _unknown_tag(tag, event):
     shown = tag.replace("tag:yaml.org,2002:", "!!")
     return ReadError(
-        f"The YAML tag {_shorten(shown, 40)} at line {_line(event)} is not accepted here; kubectl output has no "
+        f"The YAML tag {shortened(shown, 40)} at line {_line(event)} is not accepted here; kubectl output has no "
         "tags. Remove it, or quote the value if it is text."
     )
 
@@ -432,7 +430,7 @@ def _explain(exc, lines):
         return f"This is not valid YAML: {words}."
     number = mark.line + 1
     shown = lines[mark.line].strip() if mark.line < len(lines) else ""
-    quoted = f' ("{_shorten(shown, 60)}")' if shown else ""
+    quoted = f' ("{shortened(shown, 60)}")' if shown else ""
     return (
         f"This is not valid YAML: line {number}{quoted} has {words}."
         if words != problem

@@ -21,6 +21,16 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 TEXT_MAX = 4096
 
 
+def shortened(text, limit=60):
+    """Text as a message may show it: at most ``limit`` characters, control characters replaced.
+
+    Cut first: a label key or a value can be 1 MiB long, and only its start is ever shown.
+    """
+    text = str(text)
+    cut = text if len(text) <= limit else text[: limit - 1] + "…"
+    return CONTROL_CHARACTERS.sub("?", cut)
+
+
 def found(value):
     """What a value is, in words: "the number 5", "a list", "the text "web""."""
     if value is None:
@@ -30,11 +40,9 @@ def found(value):
     if isinstance(value, int) and value.bit_length() > 64:
         return "a number larger than any Kubernetes field holds"
     if isinstance(value, (int, float)):
-        shown = str(value)
-        return f"the number {shown if len(shown) <= 20 else shown[:19] + '…'}"
+        return f"the number {shortened(value, 20)}"
     if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:39] + "…"
-        return f'the text "{CONTROL_CHARACTERS.sub("?", shown)}"'
+        return f'the text "{shortened(value, 40)}"'
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
@@ -44,8 +52,7 @@ def found(value):
 
 def shown_key(key):
     """A key of a learner's mapping as a message may show it: a label key can be 1 MiB long."""
-    text = CONTROL_CHARACTERS.sub("?", key)
-    return text if len(text) <= 40 else text[:39] + "…"
+    return shortened(key, 40)
 
 
 # --- Field kinds ---

@@ -4,6 +4,7 @@ import functools
 
 from ..quantities import QuantityError, non_negative_quantity, parse_quantity
 from ..report import FAIL, PASS, CheckResult
+from ..shapes import shortened
 
 
 def result(check_id, title, passed, *, expected, actual, hint, teaches, required=True):
@@ -181,13 +182,6 @@ def describe_labels(labels):
         return "no labels"
     pairs = sorted(labels.items(), key=lambda item: (str(item[0]), str(item[1])))
     return listing([shortened(f"{key}={value}") for key, value in pairs], ", ") or "no labels"
-
-
-def shortened(text, limit=60):
-    """Text as a message may show it: at most ``limit`` characters, control characters replaced."""
-    text = str(text)
-    cut = text if len(text) <= limit else text[: limit - 1] + "…"
-    return "".join("?" if ord(character) < 32 or ord(character) == 127 else character for character in cut)
 
 
 def listing(items, separator="; ", *, limit=5):
