@@ -3,7 +3,6 @@
 import logging
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from django.urls import reverse
 
 from portal import resilience
 from tests import factories
+from tests.servers import PrivateRedis
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "correct-horse-battery"
@@ -143,36 +143,15 @@ def test_limits_read_the_address_the_trusted_proxy_saw(client, user, settings):
 # --- Counting in Redis, and when Redis is down ---
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def redis_counts(settings, tmp_path):
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed")
-    port = free_port()
-    server = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--save", "", "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                server.kill()
-                pytest.fail("redis-server did not start")
-            time.sleep(0.05)
+    server = PrivateRedis(tmp_path).start()
     settings.CACHES = {
         "default": {
             "BACKEND": "portal.resilience.ResilientRedisCache",
-            "LOCATION": f"redis://127.0.0.1:{port}/0",
+            "LOCATION": server.url,
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
             "KEY_PREFIX": "kj-test",
         }
@@ -181,8 +160,7 @@ def redis_counts(settings, tmp_path):
     resilience.breaker.reset()
     AxesProxyHandler.get_implementation(force=True)
     yield server
-    server.kill()
-    server.wait()
+    server.stop()
     resilience.breaker.reset()
 
 
@@ -206,8 +184,7 @@ def test_with_redis_a_success_resets_and_the_pause_ends(client, user, redis_coun
 
 
 def test_when_redis_is_down_the_counts_move_to_the_database(client, user, redis_counts, caplog):
-    redis_counts.kill()
-    redis_counts.wait()
+    redis_counts.stop()
     with caplog.at_level(logging.WARNING):
         assert fail(client, user, 5) == [200] * 4 + [429]
         assert sign_in(client, user, PASSWORD).status_code == 429

@@ -10,8 +10,6 @@ import logging
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +28,7 @@ from journeys import content_cache, page_cache
 from journeys.models import LabRun, QuizAttempt
 from portal import resilience
 from tests import factories
+from tests.servers import PrivateRedis, free_port
 
 pytestmark = pytest.mark.django_db
 TOKEN = re.compile(r'name="token" value="([^"]+)"')
@@ -55,54 +54,11 @@ GOOD_CRONJOB = json.dumps(
 TIMEOUT = 0.2  # the socket timeouts the tests configure
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class PrivateRedis:
-    def __init__(self):
-        self.port = free_port()
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--save", "", "--appendonly", "no", "--daemonize", "no"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
-                    sock.sendall(b"PING\r\n")
-                    if b"PONG" in sock.recv(100):
-                        return
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the private redis-server did not start")
-            time.sleep(0.05)
-
-    @property
-    def url(self):
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def hang(self):
-        self.process.send_signal(signal.SIGSTOP)
-
-    def resume(self):
-        self.process.send_signal(signal.SIGCONT)
-
-    def stop(self):
-        self.resume()
-        self.process.terminate()
-        self.process.wait(10)
-
-
 @pytest.fixture
 def private_redis():
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed")
-    server = PrivateRedis()
+    server = PrivateRedis().start()
     yield server
     server.stop()
 
@@ -137,7 +93,7 @@ def redis_settings(settings, private_redis, breaker_clock):
     settings.CACHE_RETRY_SECONDS = 5
     _forget_local_copies()
     yield private_redis
-    private_redis.resume()
+    private_redis.thaw()
     resilience.breaker.reset()
     _forget_local_copies()
 
@@ -226,7 +182,7 @@ def test_with_redis_stopped_every_page_works_the_outage_is_logged_once_and_count
 @pytest.mark.slow
 def test_with_redis_hung_each_request_pays_one_short_timeout_at_most(redis_settings, site, breaker_clock):
     site["learner"].get(reverse("journeys:dashboard"))
-    redis_settings.hang()
+    redis_settings.freeze()
     attempts = []
     real_failed = resilience.breaker.failed
 
@@ -259,9 +215,9 @@ def test_after_the_outage_the_cache_is_used_again_and_stored_pages_are_retired(
     learner, quiz = site["learner"], site["quiz"]
     learner.get(quiz.lesson.get_absolute_url())
     version_before = content_cache.content_version()
-    redis_settings.hang()
+    redis_settings.freeze()
     assert_all_worked(every_page(site))  # progress recorded while its version could not be written
-    redis_settings.resume()
+    redis_settings.thaw()
     breaker_clock[0] += 6
     content_cache.forget_local()
     with caplog.at_level(logging.INFO, logger="portal.resilience"):
@@ -277,7 +233,7 @@ def test_healthz_touches_neither_cache_nor_database_even_with_redis_hung(
     redis_settings, site, django_assert_num_queries
 ):
     learner = site["learner"]  # a session cookie: the session must not be read for a probe
-    redis_settings.hang()
+    redis_settings.freeze()
     started = time.monotonic()
     with django_assert_num_queries(0):
         response = learner.get(reverse("healthz"))
@@ -290,7 +246,7 @@ def test_healthz_touches_neither_cache_nor_database_even_with_redis_hung(
 def test_readyz_reports_the_cache_and_stays_ready_without_it(redis_settings, db):
     ready = Client().get(reverse("readyz"))
     assert ready.status_code == 200 and ready.json() == {"status": "ok", "database": "ok", "cache": "ok"}
-    redis_settings.hang()
+    redis_settings.freeze()
     for _ in range(2):  # the second answer comes from the open breaker, without waiting
         ready = Client().get(reverse("readyz"))
         assert ready.status_code == 200 and ready.json()["cache"] == "unavailable"
@@ -471,7 +427,7 @@ def test_gunicorn_serves_lessons_with_redis_stopped_and_hung(tmp_path, private_r
     )
     try:
         assert fetch(url + lesson)[0] == 200
-        private_redis.hang()
+        private_redis.freeze()
         # Past the time a worker trusts its copy of the content version: the next request asks Redis.
         time.sleep(content_cache.VERSION_RECHECK_SECONDS + 0.1)
         timings = []

@@ -5,8 +5,6 @@ our own, on a spare port, so stopping or freezing it harms nobody else's tests.
 """
 
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,14 +14,10 @@ from pathlib import Path
 
 import psycopg
 
+from tests.servers import free_port
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 PASSWORD = "correct-horse-battery"
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_until(check, *, seconds, what):
@@ -37,49 +31,6 @@ def wait_until(check, *, seconds, what):
         if time.monotonic() > deadline:
             raise TimeoutError(f"{what} not ready after {seconds} s")
         time.sleep(0.1)
-
-
-class PrivateRedis:
-    def __init__(self, log_dir):
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.log_path = Path(log_dir) / "redis.log"
-        self.process = None
-
-    def start(self):
-        # No persistence: a restart comes back empty, as a Redis that lost its memory would.
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        wait_until(self.ping, seconds=10, what="redis")
-
-    def ping(self):
-        with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
-            sock.sendall(b"PING\r\n")
-            return b"PONG" in sock.recv(100)
-
-    def stop(self):
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            # A frozen process ignores SIGTERM until it runs again.
-            self.process.send_signal(signal.SIGCONT)
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        self.process = None
-
-    def freeze(self):
-        self.process.send_signal(signal.SIGSTOP)
-
-    def thaw(self):
-        self.process.send_signal(signal.SIGCONT)
 
 
 def postgres_version():

@@ -16,8 +16,10 @@ import time
 
 import pytest
 
+from tests.servers import PrivateRedis
+
 from .load import Learner
-from .services import PASSWORD, Portal, PrivatePostgres, PrivateRedis
+from .services import PASSWORD, Portal, PrivatePostgres
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
