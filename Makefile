@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint check install install-dev serve clean bench-sandbox
+.PHONY: run test lint check install install-dev serve clean bench-sandbox bench-slow-clients
 
 # Each stamp file is rebuilt only when its requirements change, so a second `make run` is quick.
 $(BIN)/python:
@@ -46,6 +46,10 @@ test: lint check
 
 bench-sandbox: install-dev
 	$(BIN)/python bench/sandbox_bench.py
+
+# Slow clients (trickled heads and bodies) against gunicorn's sync worker and the portal's.
+bench-slow-clients: install-dev
+	$(BIN)/python bench/slow_clients.py
 
 # Rebuilds the PostgreSQL database kube_journeys_bench and load-tests gunicorn on 127.0.0.1 (see BENCHMARKS.md).
 .PHONY: bench

@@ -42,6 +42,8 @@ REFUSED = 400
 TOO_LARGE = 413
 CLUSTER_FAILED = 424  # Failed Dependency: the check depends on the cluster, and the cluster failed
 RATE_LIMITED = 429
+BUSY = 503
+BUSY_RETRY_SECONDS = 5
 
 
 @cache
@@ -177,6 +179,9 @@ def _cluster_check(request, lab, lesson):
     try:
         run, report = services.lab_check(learner=learner, lab=lab, lesson=lesson, source=source, namespace=namespace)
     except SourceError as error:
+        if error.code == "busy":
+            attempt.refund()
+            return _busy(request, lab, lesson, error)
         # The attempt stays counted: it reached the cluster, and retrying at once would only add load.
         return _refusal(request, lab, lesson, error.message, CLUSTER_FAILED)
     return _render_panel(request, lab_panel_context(request, lab, lesson, run=run, report=report))
@@ -203,6 +208,8 @@ def _paste_check(request, lab, lesson):
         attempt.refund()
         if not had_key:
             request.session.pop(SESSION_KEY, None)
+        if error.code == "busy":
+            return _busy(request, lab, lesson, error, paste=paste)
         status = TOO_LARGE if error.code == "too-large" else REFUSED
         return _refusal(request, lab, lesson, error.message, status, paste=paste)
     return _render_panel(request, lab_panel_context(request, lab, lesson, run=run, report=report), paste=paste)
@@ -224,6 +231,10 @@ def _too_large(request, lab, lesson):
         f"for example the output of `kubectl get {kinds} -o yaml`."
     )
     return _refusal(request, lab, lesson, message, TOO_LARGE)
+
+
+def _busy(request, lab, lesson, error, *, paste=""):
+    return _refusal(request, lab, lesson, error.message, BUSY, paste=paste, retry_after=BUSY_RETRY_SECONDS)
 
 
 def _learner_limited(request, lab, lesson, wait, *, paste=""):

@@ -21,6 +21,7 @@ from .grading import ChoiceSpec, QuestionSpec, grade_quiz
 from .learner_pages import learner_changed
 from .learners import key_for
 from .models import Certificate, LabRun, LessonProgress, QuestionResponse, QuizAttempt
+from .sandbox.gate import check_slot
 from .sandbox.labs import evaluate, kinds_for
 from .sandbox.report import storable
 from .sandbox.sources import SourceError
@@ -410,8 +411,9 @@ def lab_check(*, learner, lab, lesson, source, namespace=None):
     """
     started = time.perf_counter()
     try:
-        snapshot = source.snapshot(kinds_for(lab), namespace)
-        report = evaluate(lab, snapshot, source=source.kind)
+        with check_slot():
+            snapshot = source.snapshot(kinds_for(lab), namespace)
+            report = evaluate(lab, snapshot, source=source.kind)
     except SourceError as exc:
         # A paste that cannot be read is the learner's to fix; a cluster that fails is the operators'.
         level = logging.INFO if exc.is_input_problem else logging.WARNING

@@ -340,3 +340,7 @@ SANDBOX_RUNS_PER_MINUTE = int(os.environ.get("SANDBOX_RUNS_PER_MINUTE", "6"))
 # Pasted or uploaded checks per client address per minute, refused ones included: a client that
 # drops its cookies is a new anonymous learner every time, but it keeps its address.
 SANDBOX_PASTES_PER_MINUTE_PER_ADDRESS = int(os.environ.get("SANDBOX_PASTES_PER_MINUTE_PER_ADDRESS", "30"))
+# Lab checks one worker process runs at once (journeys/sandbox/gate.py), and how long a check waits
+# for its turn before the learner is asked to send it again.
+SANDBOX_CHECKS_PER_WORKER = int(os.environ.get("SANDBOX_CHECKS_PER_WORKER", "1"))
+SANDBOX_CHECK_WAIT = float(os.environ.get("SANDBOX_CHECK_WAIT", "10"))

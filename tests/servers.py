@@ -70,3 +70,29 @@ class PrivateRedis:
                 self.process.kill()
                 self.process.wait(timeout=10)
         self.process = None
+
+
+def start_gunicorn(tmp_path, env, *, workers=1, log_name="gunicorn.log"):
+    """gunicorn with the portal's own settings file on a spare port; returns (process, url).
+
+    ``env`` is the whole environment of the server. The caller stops the process."""
+    import sys
+    import urllib.request
+
+    root = Path(__file__).resolve().parent.parent
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind", f"127.0.0.1:{port}"]
+    command += ["--workers", str(workers), "--config", "python:portal.gunicorn_config"]
+    with open(Path(tmp_path) / log_name, "ab") as log:
+        process = subprocess.Popen(command, env=env, cwd=root, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(url + "/healthz", timeout=2).read()
+            return process, url
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise RuntimeError((Path(tmp_path) / log_name).read_text()) from None
+            time.sleep(0.1)

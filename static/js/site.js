@@ -95,6 +95,7 @@
       return "What you sent is larger than the portal accepts (1 MiB). Send less, for example only the objects of this lab.";
     }
     if (status === 429) return "There were too many requests in a short time. Wait a minute, then try again.";
+    if (status === 503) return "The portal is busy or briefly unavailable, and nothing was saved. Try again in a few seconds.";
     if (status >= 500) {
       return "Something went wrong on the portal's side, and nothing was saved. Try again in a moment; " +
         "if it keeps happening, tell the people who run this portal.";

@@ -549,3 +549,55 @@ def test_lesson_page_with_a_lab_has_constant_queries(client, user, cronjobs_less
     # the page does not look up a namespace.
     with django_assert_num_queries(9):
         assert client.get(cronjobs_lesson.get_absolute_url()).status_code == 200
+
+
+# --- One lab check at a time per worker process ---
+
+
+@pytest.fixture
+def busy_worker(settings):
+    """Another thread of this process is running a lab check."""
+    from journeys.sandbox import gate
+
+    settings.SANDBOX_CHECK_WAIT = 0.05
+    assert gate._slots.acquire(timeout=1)
+    held = [True]
+
+    def finish():
+        if held.pop() if held else False:
+            gate._slots.release()
+
+    yield finish
+    finish()
+
+
+def test_a_paste_that_finds_the_worker_busy_is_503_with_retry_after_and_not_counted(
+    client, cronjobs_lesson, settings, frozen_clock, busy_worker
+):
+    settings.SANDBOX_RUNS_PER_MINUTE = 1
+    response = check(client, {"mode": "file", "paste": GOOD}, htmx=False)
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    content = response.content.decode()
+    assert "Many lab checks are running right now" in content and textarea(content) == GOOD
+    assert not LabRun.objects.exists()
+    busy_worker()
+    assert check(client, {"mode": "file", "paste": GOOD}).status_code == 200  # the one check was still unused
+
+
+def test_the_slot_is_given_back_after_each_check_even_a_refused_one(client, cronjobs_lesson):
+    from journeys.sandbox import gate
+
+    assert check(client, {"mode": "file", "paste": GARBAGE}).status_code == 400
+    assert check(client, {"mode": "file", "paste": GOOD}).status_code == 200
+    assert gate._slots.acquire(timeout=0)
+    gate._slots.release()
+
+
+def test_a_cluster_check_that_finds_the_worker_busy_is_503_and_reads_nothing(
+    cluster_learner, kube_emulator, busy_worker
+):
+    client, _ = cluster_learner
+    kube_emulator.reset_requests()
+    response = check(client, {"mode": "cluster"})
+    assert response.status_code == 503 and "Many lab checks are running right now" in response.content.decode()
+    assert kube_emulator.request_count() == 0 and not LabRun.objects.exists()
