@@ -45,6 +45,11 @@ DROPS_LOG_SECONDS = 60
 # How long, and how much, a refused request's remaining bytes are read and thrown away.
 LINGER_SECONDS = 2
 LINGER_BYTES = 8 * 1024 * 1024
+# Requests served on one kept-alive connection before it is closed (nginx's keepalive_requests).
+# Connections are shared out among workers when they are opened; closing them now and then lets a
+# busy worker's clients reconnect to an idle one (all of a load tester's or a proxy's connections
+# could otherwise stay with one process, which then does the work of two on one core).
+KEEPALIVE_REQUESTS = 100
 
 TIMEOUT_RESPONSE = b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
 HEAD_TOO_LARGE_RESPONSE = (
@@ -97,6 +102,7 @@ class BufferedConn(TConn):
         self.request = None
         self.deadline = 0.0
         self.discarded = 0
+        self.served = 0
         self.reserved = 0
         self.close_after = False
         self.idle = False
@@ -114,9 +120,15 @@ class BufferingThreadWorker(ThreadWorker):
         self.body_timeout = _seconds("CLIENT_BODY_TIMEOUT", 10)
         self.buffer_budget = int(_seconds("REQUEST_BUFFER_MB", 32) * 1024 * 1024)
         self.buffered = 0
+        self.in_flight = 0
         self.waiting = {}
         self.drops = {"timeout": 0, "busy": 0, "head-too-large": 0, "body-too-large": 0}
         self.drops_logged_at = time.monotonic()
+        # A thread that finishes a request while the loop waits in select() writes here, so the loop
+        # starts accepting again at once rather than at its next timeout.
+        self.wake_reader, self.wake_writer = os.pipe()
+        os.set_blocking(self.wake_reader, False)
+        os.set_blocking(self.wake_writer, False)
         super().init_process()
 
     # --- connections waiting for a complete request (event loop) ---
@@ -199,6 +211,8 @@ class BufferingThreadWorker(ThreadWorker):
         conn.sock.pending = bytes(request.data)
         conn.close_after = request.streamed or request.has_excess
         conn.request = None
+        with self._lock:
+            self.in_flight += 1
         self.enqueue_req(conn)
 
     def _drop(self, conn, *, answer=None, reason=None):
@@ -281,10 +295,12 @@ class BufferingThreadWorker(ThreadWorker):
         self.listener_names = {listener: listener.getsockname() for listener in self.sockets}
         for listener in self.sockets:
             listener.setblocking(False)
+        self.poller.register(self.wake_reader, selectors.EVENT_READ, self._woken)
         accepting = False
         while self.alive:
             self.notify()
-            if accepting != (self.nr_conns < self.worker_connections):
+            # A worker whose threads are all taken leaves new connections to another worker.
+            if accepting != (self.nr_conns < self.worker_connections and self.in_flight < self.cfg.threads):
                 accepting = not accepting
                 self._listen(accepting)
             for key, _ in self.poller.select(1.0):
@@ -309,10 +325,15 @@ class BufferingThreadWorker(ThreadWorker):
                 else:
                     self.poller.unregister(listener)
 
+    def _woken(self, _fileobj):
+        with suppress(OSError):
+            os.read(self.wake_reader, 4096)
+
     # --- after a thread has answered ---
 
     def handle_request(self, req, conn):
-        if conn.close_after:
+        conn.served += 1
+        if conn.close_after or conn.served >= KEEPALIVE_REQUESTS:
             # An unread body or a pipelined request is not worth keeping the connection for; the
             # response says so in its Connection header.
             req.should_close = lambda: True
@@ -321,6 +342,11 @@ class BufferingThreadWorker(ThreadWorker):
     def finish_request(self, fs):
         conn = fs.conn
         self._release(conn)
+        with self._lock:
+            self.in_flight -= 1
+            if self.in_flight == self.cfg.threads - 1:
+                with suppress(OSError):
+                    os.write(self.wake_writer, b".")
         keepalive = False
         if not fs.cancelled():
             try:

@@ -146,6 +146,20 @@ def test_a_kept_alive_connection_serves_several_requests(server):
     connection.close()
 
 
+def test_a_kept_alive_connection_is_closed_after_a_hundred_requests_so_clients_spread_over_the_workers(server):
+    from portal.gunicorn_worker import KEEPALIVE_REQUESTS
+
+    connection = http.client.HTTPConnection(*_address(server), timeout=PROBE_TIMEOUT)
+    headers = []
+    for _ in range(KEEPALIVE_REQUESTS):
+        connection.request("GET", "/healthz")
+        response = connection.getresponse()
+        response.read()
+        headers.append(response.getheader("Connection"))
+    connection.close()
+    assert headers == ["keep-alive"] * (KEEPALIVE_REQUESTS - 1) + ["close"]
+
+
 def test_a_chunked_body_is_read_by_the_worker_and_the_connection_then_closed(server):
     with _connect(server) as sock:
         sock.sendall(b"POST /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n")
