@@ -50,6 +50,8 @@ LAB_PASTE = REPO / "tests" / "sandbox" / "fixtures" / LAB / "pass.yaml"
 LEARNERS = 1000
 PASSWORD = "kube-journeys-learner"  # noqa: S105 - the seeded accounts' login, local database only
 WORKERS = 2
+# Threads per worker, as portal/gunicorn_config.py reads them.
+THREADS = int(os.environ.get("WEB_THREADS", "4"))
 CONNECTIONS, WRK_THREADS = 32, 2
 WARMUP_SECONDS, WRK_SECONDS = 3, 15
 # A closed loop: a slow answer delays that connection's next request instead of piling up, so 10 s is
@@ -1242,7 +1244,8 @@ def print_report(info, setup_timings, breakdown, wrk_results, loops, durable, rs
     for key, value in info.items():
         print(f"  {key}: {value}")
     print(
-        f"Setup: {LEARNERS} seeded learners; gunicorn {WORKERS} sync workers, DEBUG off, sessions and cache in Redis; "
+        f"Setup: {LEARNERS} seeded learners; gunicorn {WORKERS} workers of the portal's own (threaded, {THREADS} threads each), "
+        "DEBUG off, sessions and cache in Redis; "
         f"wrk {WRK_THREADS} threads × {CONNECTIONS} connections, {WRK_SECONDS} s after a {WARMUP_SECONDS} s warm-up"
     )
     print()

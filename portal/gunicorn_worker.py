@@ -50,6 +50,8 @@ LINGER_BYTES = 8 * 1024 * 1024
 # busy worker's clients reconnect to an idle one (all of a load tester's or a proxy's connections
 # could otherwise stay with one process, which then does the work of two on one core).
 KEEPALIVE_REQUESTS = 100
+# A worker whose threads are all taken waits this long before it accepts a new connection itself.
+ACCEPT_DEFER_SECONDS = 0.02
 
 TIMEOUT_RESPONSE = b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
 HEAD_TOO_LARGE_RESPONSE = (
@@ -124,22 +126,29 @@ class BufferingThreadWorker(ThreadWorker):
         self.waiting = {}
         self.drops = {"timeout": 0, "busy": 0, "head-too-large": 0, "body-too-large": 0}
         self.drops_logged_at = time.monotonic()
-        # A thread that finishes a request while the loop waits in select() writes here, so the loop
-        # starts accepting again at once rather than at its next timeout.
-        self.wake_reader, self.wake_writer = os.pipe()
-        os.set_blocking(self.wake_reader, False)
-        os.set_blocking(self.wake_writer, False)
+        self.deferred_until = 0.0
+        self.accept_late = False
         super().init_process()
 
     # --- connections waiting for a complete request (event loop) ---
 
     def accept(self, server, listener):
+        if self.in_flight >= self.cfg.threads and not self.accept_late:
+            # Every thread is taken: leave new connections a moment for an idle worker to take.
+            self.deferred_until = time.monotonic() + ACCEPT_DEFER_SECONDS
+            return
+        # After such a wait, whatever no other worker took is taken here, all at once.
+        take_all, self.accept_late = self.accept_late, False
+        while self._accept_one(server, listener) and take_all:
+            pass
+
+    def _accept_one(self, server, listener):
         try:
             sock, client = listener.accept()
         except OSError as exc:
             if exc.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
                 raise
-            return
+            return False
         # Not every socket family takes it; the default buffer only costs a thread for longer.
         with suppress(OSError):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
@@ -147,6 +156,7 @@ class BufferingThreadWorker(ThreadWorker):
         with self._lock:
             self.nr_conns += 1
         self._wait_for_request(conn, idle_seconds=self.header_timeout)
+        return True
 
     def _wait_for_request(self, conn, *, idle_seconds, kept_alive=False):
         conn.request = RequestBuffer(body_limit=BODY_LIMIT)
@@ -295,15 +305,17 @@ class BufferingThreadWorker(ThreadWorker):
         self.listener_names = {listener: listener.getsockname() for listener in self.sockets}
         for listener in self.sockets:
             listener.setblocking(False)
-        self.poller.register(self.wake_reader, selectors.EVENT_READ, self._woken)
         accepting = False
         while self.alive:
             self.notify()
-            # A worker whose threads are all taken leaves new connections to another worker.
-            if accepting != (self.nr_conns < self.worker_connections and self.in_flight < self.cfg.threads):
+            now = time.monotonic()
+            deferring = now < self.deferred_until
+            if accepting != (self.nr_conns < self.worker_connections and not deferring):
                 accepting = not accepting
                 self._listen(accepting)
-            for key, _ in self.poller.select(1.0):
+                if accepting and self.deferred_until:
+                    self.accept_late, self.deferred_until = True, 0.0
+            for key, _ in self.poller.select(self.deferred_until - now if deferring else 1.0):
                 key.data(key.fileobj)
             for future in [future for future in self.futures if future.done()]:
                 self.futures.remove(future)
@@ -325,10 +337,6 @@ class BufferingThreadWorker(ThreadWorker):
                 else:
                     self.poller.unregister(listener)
 
-    def _woken(self, _fileobj):
-        with suppress(OSError):
-            os.read(self.wake_reader, 4096)
-
     # --- after a thread has answered ---
 
     def handle_request(self, req, conn):
@@ -344,9 +352,6 @@ class BufferingThreadWorker(ThreadWorker):
         self._release(conn)
         with self._lock:
             self.in_flight -= 1
-            if self.in_flight == self.cfg.threads - 1:
-                with suppress(OSError):
-                    os.write(self.wake_writer, b".")
         keepalive = False
         if not fs.cancelled():
             try:
