@@ -218,7 +218,9 @@ class BufferingThreadWorker(ThreadWorker):
         with self._lock:
             self.poller.unregister(conn.raw)
             self.waiting.pop(conn, None)
-        conn.sock.pending = bytes(request.data)
+        # What the last request on this connection left unread (a body the page did not need) comes
+        # first: gunicorn's parser skips it before it reads this request.
+        conn.sock.pending += bytes(request.data)
         conn.close_after = request.streamed or request.has_excess
         conn.request = None
         with self._lock:

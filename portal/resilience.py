@@ -18,6 +18,8 @@ import threading
 import time
 
 from django.conf import settings
+from django.contrib.sessions.exceptions import SessionInterrupted
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
@@ -323,3 +325,33 @@ class DatabaseOutageMiddleware:
             return None
         _log_database_outage(exception)
         return database_unavailable_response(request)
+
+
+def _database_outage_behind(exc):
+    """The outage error an exception was raised while handling, if any."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if is_database_outage(exc):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+class OutageAwareSessionMiddleware(SessionMiddleware):
+    """Django's SessionMiddleware, except for a session that could not be saved for a database outage.
+
+    Django reports any failure to update an existing session as "session interrupted" (400, as if
+    the learner had signed out in another tab). When the update failed because the database is
+    down, that is the same 503 as any other page during the outage.
+    """
+
+    def process_response(self, request, response):
+        try:
+            return super().process_response(request, response)
+        except SessionInterrupted as exc:
+            outage = _database_outage_behind(exc)
+            if outage is None:
+                raise
+            _log_database_outage(outage)
+            return database_unavailable_response(request)

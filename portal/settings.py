@@ -70,7 +70,8 @@ MIDDLEWARE = [
     "portal.resilience.DatabaseOutageMiddleware",
     # Text the database cannot store (NUL) is answered 400 wherever it reached a query.
     "portal.unstorable.UnstorableTextMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's, but a session that cannot be saved during a database outage is a 503, not a 400.
+    "portal.resilience.OutageAwareSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

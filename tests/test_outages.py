@@ -349,6 +349,44 @@ def test_a_database_failure_in_a_middleware_also_answers_503(site, monkeypatch):
     assert_unavailable(response)
 
 
+def test_an_existing_session_that_cannot_be_saved_in_an_outage_is_503_not_session_interrupted(site, monkeypatch):
+    """Django turns a failed session update into "session interrupted" (400); in an outage it is a 503."""
+    from django.contrib.sessions.models import Session
+
+    learner, quiz = site["learner"], site["quiz"]
+    page = learner.get(quiz.lesson.get_absolute_url())  # the session holds the learner's open form
+    answers = {**site["answers"], "token": TOKEN.search(page.content.decode()).group(1)}
+
+    def refuse(self, *args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(Session, "save", refuse)
+    # A submission renews the open form in the session, which is then saved on the way out.
+    response = learner.post(reverse("journeys:quiz_submit", args=[quiz.pk]), answers)
+    assert_unavailable(response)
+
+
+def test_a_session_interrupted_by_a_sign_out_elsewhere_is_still_a_400(db):
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.exceptions import SessionInterrupted
+    from django.contrib.sessions.models import Session
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from portal.resilience import OutageAwareSessionMiddleware
+
+    existing = SessionStore()
+    existing["seen"] = 1
+    existing.create()
+    request = RequestFactory().get("/")
+    request.session = SessionStore(session_key=existing.session_key)
+    request.session["seen"] = 2  # read, then changed, so it is saved on the way out
+    Session.objects.filter(session_key=existing.session_key).delete()  # signed out in another tab
+    middleware = OutageAwareSessionMiddleware(lambda request: HttpResponse("ok"))
+    with pytest.raises(SessionInterrupted):
+        middleware.process_response(request, HttpResponse("ok"))
+
+
 def test_only_database_errors_answer_503():
     assert resilience.is_database_outage(OperationalError("down"))
     assert not resilience.is_database_outage(RuntimeError("a bug"))

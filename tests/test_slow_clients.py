@@ -146,6 +146,22 @@ def test_a_kept_alive_connection_serves_several_requests(server):
     connection.close()
 
 
+def test_a_body_the_page_did_not_read_does_not_spoil_the_next_request_on_the_connection(server):
+    # A POST without a CSRF token is refused (403) before anything reads its body; the connection
+    # is kept alive.
+    connection = http.client.HTTPConnection(*_address(server), timeout=PROBE_TIMEOUT)
+    answers = []
+    for _ in range(2):
+        connection.request("POST", "/healthz", body=b"x" * 20000, headers={"Content-Type": "text/plain"})
+        response = connection.getresponse()
+        response.read()
+        connection.request("GET", "/healthz")
+        second = connection.getresponse()
+        answers.append((response.status, second.status, second.read()))
+    connection.close()
+    assert answers == [(403, 200, b"ok\n")] * 2
+
+
 def test_a_kept_alive_connection_is_closed_after_a_hundred_requests_so_clients_spread_over_the_workers(server):
     from portal.gunicorn_worker import KEEPALIVE_REQUESTS
 

@@ -92,6 +92,14 @@ def quiz_submission(page):
     return match.group(1), pairs
 
 
+def _page_summary(text):
+    """The title and the first alert of a page, in one line."""
+    title = re.search(r"<title>(.*?)</title>", text, re.S)
+    alert = re.search(r'role="alert"[^>]*>(.*?)</', text, re.S)
+    parts = [html.unescape(match.group(1)) for match in (title, alert) if match]
+    return " | ".join(" ".join(part.split()) for part in parts) or " ".join(text.split())[:300]
+
+
 class Learner:
     def __init__(self, base, username, password, recorder):
         self.base = base
@@ -119,7 +127,10 @@ class Learner:
         finished = time.monotonic()
         retry_after = response_headers.get("Retry-After") if response_headers else None
         refusal = REFUSAL.search(text) if 400 <= status < 500 else None
-        note = html.unescape(refusal.group(1)).strip() if refusal else (text if status == 0 else "")
+        if refusal:
+            note = html.unescape(refusal.group(1)).strip()
+        else:  # no answer at all, or a refusal that is not one of the portal's pages: what came back
+            note = text if status == 0 else _page_summary(text) if status >= 400 else ""
         self.recorder.add(Sample(phase, kind, self.username, status, started, finished, retry_after, note))
         return status, text, response_headers, phase
 
