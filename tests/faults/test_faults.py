@@ -233,6 +233,16 @@ def print_figures(result):
         f"acknowledged submissions: {len(acknowledged)} ({distinct} distinct attempts); "
         f"stored attempts: {len(result['stored'])}"
     )
+    killed_at = result["timeline"].windows.get("worker-kill", (None,))[0]
+    for sample in samples:
+        if sample.status == 0:
+            # A killed worker takes the connections it holds with it, requests sent a moment
+            # before the phase began included.
+            cut = killed_at is not None and sample.started < killed_at <= sample.finished
+            lines.append(
+                f"no answer: {sample.kind} sent in {sample.phase}, after {sample.latency * 1000:.0f} ms "
+                f"({sample.note}{', in flight when a worker was killed' if cut else ''})"
+            )
     print("\n".join(lines))
 
 
