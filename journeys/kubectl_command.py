@@ -516,6 +516,27 @@ def _canonical_arguments(path, words):
     return words
 
 
+def unknown_to_kubectl(command):
+    """A sentence naming the command or flags kubectl would refuse as unknown, or "" when there are none."""
+    version = flag_table().kubectl_version
+    if not command.command:
+        return f"kubectl ({version}) has no command {command.words[0]!r}."
+    if command.unknown_flags:
+        names = ", ".join(command.unknown_flags)
+        plural = "flags" if len(command.unknown_flags) > 1 else "flag"
+        return f"kubectl {' '.join(command.command)} ({version}) has no {plural} {names}."
+    return ""
+
+
+def parse_accepted_command(text):
+    """Parse an author's accepted command; unlike a learner's, it must use only commands and flags kubectl has."""
+    command = parse_kubectl(text)
+    problem = unknown_to_kubectl(command)
+    if problem:
+        raise CommandParseError(problem)
+    return command
+
+
 def commands_match(submitted, accepted):
     """True when two kubectl command texts mean the same; raises CommandParseError for ``submitted``."""
     return parse_kubectl(submitted) == parse_kubectl(accepted)
