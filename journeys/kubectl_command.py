@@ -160,9 +160,17 @@ class KubectlCommand:
     unknown_flags: tuple = field(default=(), compare=False)  # flags this command does not have
 
     def __str__(self):
-        flags = " ".join(f"{name}={value}" if value else name for name, value in sorted(self.flags))
-        tail = (" -- " + " ".join(self.after_dashdash)) if self.after_dashdash else ""
-        return " ".join(("kubectl", *self.words, flags)).strip() + tail
+        """The canonical form as a command line that reads back to the same command."""
+        flags = " ".join(self._flag_text(name, value) for name, value in sorted(self.flags))
+        words = " ".join(shlex.quote(word) for word in self.words)
+        tail = (" -- " + shlex.join(self.after_dashdash)) if self.after_dashdash else ""
+        return " ".join(("kubectl", words, flags)).strip() + tail
+
+    def _flag_text(self, name, value):
+        if value:
+            return f"{name}={shlex.quote(value)}"
+        flag = flag_table().long_flag(self.command, name[2:]) if name.startswith("--") else None
+        return name if flag is None or flag.kind == "bool" else f"{name}=''"  # `--selector=` is not `--watch`
 
 
 # --- Reading the text ------------------------------------------------------------------------------
@@ -270,6 +278,10 @@ def parse_kubectl(text):
 
 def _long_flag(part, rest, index, path, table, values, unknown):
     name, has_value, value = part[2:].partition("=")
+    if not name or name.startswith("-"):
+        raise CommandParseError(
+            f"{_shown(part)} is not a flag: a flag is a name after - or --, such as -n or --namespace."
+        )
     flag = table.long_flag(path, name)
     if flag is None:
         unknown.append(f"--{name}")
@@ -295,6 +307,10 @@ def _short_flags(part, rest, index, path, table, values, unknown):
     letters = part[1:]
     while letters:
         letter = letters[0]
+        if letter in "-=":
+            raise CommandParseError(
+                f"{_shown(part)} is not a flag: a flag is a name after - or --, such as -n or --namespace."
+            )
         flag = table.short_flag(path, letter)
         if len(letters) > 2 and letters[1] == "=":
             value, letters = letters[2:], ""
@@ -313,6 +329,10 @@ def _short_flags(part, rest, index, path, table, values, unknown):
         else:
             _remember(values, flag.name, flag, value)
     return index
+
+
+def _shown(text):
+    return repr(text if len(text) <= 40 else text[:39] + "…")
 
 
 def _remember(values, name, flag, value):

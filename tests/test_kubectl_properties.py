@@ -67,6 +67,12 @@ def test_flags_quotes_and_selectors_in_any_mix(text):
     canonical_selector(text)
 
 
+@pytest.mark.parametrize("text", ["kubectl --=x get pods", "kubectl get pods ---watch", "kubectl get pods -w-"])
+def test_a_dash_without_a_flag_name_is_refused(text):
+    with pytest.raises(CommandParseError, match="is not a flag"):
+        parse_kubectl(text)
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -209,7 +215,9 @@ def spell(draw, flag, value, cluster_ok):
 def test_equal_meaning_rewrites_compare_equal(pair):
     plain, rewrite = pair
     assume(len(rewrite) <= MAX_COMMAND_LENGTH)
-    assert parse_kubectl(rewrite) == parse_kubectl(plain), f"{rewrite!r} is read as {parse_kubectl(rewrite)}"
+    command = parse_kubectl(plain)
+    assert parse_kubectl(rewrite) == command, f"{rewrite!r} is read as {parse_kubectl(rewrite)}"
+    assert parse_kubectl(str(command)) == command  # the canonical form shown reads back the same
 
 
 selector_terms = st.one_of(
