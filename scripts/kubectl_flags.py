@@ -15,7 +15,7 @@ kubectl runs with an empty HOME, no kubeconfig, no kuberc and no plugins on PATH
 prints depends on its version only. Run it with the project's Python:
 
     .venv/bin/python scripts/kubectl_flags.py                      # the kubectl of `make install-dev`
-    .venv/bin/python scripts/kubectl_flags.py --kubectl /usr/bin/kubectl --output /tmp/flags.json
+    .venv/bin/python scripts/kubectl_flags.py --kubectl PATH --output FILE        # another kubectl, elsewhere
 """
 
 import argparse
