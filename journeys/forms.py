@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
 
-from .kubectl_command import CommandParseError, parse_kubectl
+from .kubectl_command import CommandParseError, parse_accepted_command
 from .markdown import find_references
 from .models import GlossaryTerm, Lesson, Question
 
@@ -246,7 +246,7 @@ class QuestionAdminForm(forms.ModelForm):
                 self.add_error("accepted_answers", "A kubectl question needs at least one accepted command.")
             for answer in answers:
                 try:
-                    parse_kubectl(answer)
+                    parse_accepted_command(answer)
                 except CommandParseError as exc:
                     self.add_error("accepted_answers", f"{answer!r} cannot be read: {exc}")
         if kind == Question.Kind.SHORT and not answers and not cleaned.get("answer_pattern"):

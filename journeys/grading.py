@@ -7,7 +7,8 @@ question arrives as a ``QuestionSpec``: plain data built from the models by the 
 import re
 from dataclasses import asdict, dataclass, field
 
-from .kubectl_command import CommandParseError, parse_kubectl
+from .kubectl_command import CommandParseError, parse_kubectl, unknown_to_kubectl
+from .sandbox.schedules import WHITESPACE, ScheduleError, expand
 
 
 @dataclass(frozen=True)
@@ -83,17 +84,46 @@ def _grade_multiple(question, answer):
     return outcome
 
 
+def schedule_meaning(text):
+    """What a five-field cron schedule means (as the lab reads it), or None if ``text`` is not one.
+
+    Only the five-field form marks an accepted answer as a schedule: a question whose answer is
+    `@daily` may be asking for that very descriptor.
+    """
+    text = str(text).strip()
+    if len([part for part in WHITESPACE.split(text) if part]) != 5:
+        return None
+    try:
+        return expand(text)
+    except ScheduleError:
+        return None
+
+
+def _schedule_text(answer):
+    """A typed schedule without what `normalise_text` would also drop, but with its case (`@Daily` is refused)."""
+    return " ".join(str(answer).split()).strip().strip("`'\"").strip().removesuffix(".").strip()
+
+
 def _grade_short(question, answer):
     given = normalise_text(answer)
     accepted = {normalise_text(item) for item in question.accepted_answers}
     is_correct = given in accepted
+    schedules = [meaning for item in question.accepted_answers if (meaning := schedule_meaning(item)) is not None]
+    refusal = ""
+    if not is_correct and schedules:
+        # An accepted answer that is a cron schedule accepts every schedule that runs at the same times:
+        # `0 2 * * 0-6` is `0 2 * * *`, as in the CronJob lab.
+        try:
+            is_correct = expand(_schedule_text(answer)) in schedules
+        except ScheduleError as exc:
+            refusal = f"Kubernetes would refuse this schedule: {exc.reason}."
     if not is_correct and question.answer_pattern:
         pattern = re.compile(question.answer_pattern, re.IGNORECASE)
         is_correct = bool(pattern.fullmatch(given) or pattern.fullmatch(" ".join(str(answer).split())))
     outcome = Outcome(question.id, 1.0 if is_correct else 0.0, is_correct)
     outcome.canonical_answer = question.accepted_answers[0] if question.accepted_answers else ""
     if not is_correct:
-        outcome.message = question.wrong_feedback
+        outcome.message = " ".join(part for part in (refusal, question.wrong_feedback) if part)
     return outcome
 
 
@@ -113,7 +143,9 @@ def _grade_kubectl(question, answer):
     if submitted in accepted:
         outcome.score, outcome.correct = 1.0, True
     else:
-        outcome.message = question.wrong_feedback or _kubectl_hint(submitted, accepted)
+        unknown = unknown_to_kubectl(submitted)  # kubectl itself would refuse the command: say so first
+        advice = question.wrong_feedback or _kubectl_hint(submitted, accepted)
+        outcome.message = " ".join(part for part in (unknown, advice) if part)
     return outcome
 
 

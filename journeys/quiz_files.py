@@ -8,7 +8,7 @@ loader writes, so both directions of the round trip share one mapping.
 import re
 from dataclasses import dataclass, field
 
-from .kubectl_command import CommandParseError, parse_kubectl
+from .kubectl_command import CommandParseError, parse_accepted_command
 
 QUIZ_SUFFIX = ".quiz.yaml"
 FINAL_ASSESSMENT_FILE = "final-assessment.yaml"
@@ -127,7 +127,7 @@ def _question(reader, item):
             reader.error(item.line_of("answers"), "a kubectl question needs at least one accepted command in 'answers'")
         for answer in question.accepted_answers:
             try:
-                parse_kubectl(answer)
+                parse_accepted_command(answer)
             except CommandParseError as exc:
                 reader.error(item.line_of("answers"), f"the accepted command {answer!r} cannot be read: {exc}")
     elif kind == "ordering":

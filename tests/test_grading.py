@@ -89,6 +89,51 @@ def test_short_answer_pattern(answer, correct):
     assert grade_question(PATTERN, answer).correct is correct
 
 
+NIGHTLY = QuestionSpec(8, "short", accepted_answers=("0 2 * * *",), wrong_feedback="Minute first, then hour.")
+WEEKDAYS = QuestionSpec(9, "short", accepted_answers=("30 18 * * 1-5", "30 18 * * MON-FRI"))
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "correct"),
+    [
+        (NIGHTLY, "0 2 * * 0-6", True),  # every day of the week is every day
+        (NIGHTLY, "0 2 1-31 * *", True),
+        (NIGHTLY, "0 2 * 1-12 *", True),
+        (NIGHTLY, "00 02 * * *", True),
+        (NIGHTLY, "0 2 ? * *", True),
+        (NIGHTLY, "0 2 */1 * sun-sat", True),
+        (NIGHTLY, "`0 2 * * 0-6`", True),
+        (NIGHTLY, "0 2 * * 1-5", False),  # weekdays only
+        (NIGHTLY, "0 2 1-31 * 1-5", True),  # neither field is a star: a day matching either runs, so every day
+        (NIGHTLY, "0 14 * * *", False),
+        (NIGHTLY, "2 0 * * *", False),
+        (NIGHTLY, "@daily", False),  # midnight
+        (WEEKDAYS, "30 18 * * mon-fri", True),
+        (WEEKDAYS, "30 18 * * 5,4,3,2,1", True),
+        (WEEKDAYS, "30 18 * * 1-5/1", True),
+        (WEEKDAYS, "30 18 1-31 * 1-5", False),  # every day, as the lab reads it
+        (WEEKDAYS, "30 18 * * 0-5", False),
+    ],
+)
+def test_a_schedule_answer_is_compared_by_meaning_as_in_the_lab(question, answer, correct):
+    assert grade_question(question, answer).correct is correct
+
+
+def test_a_schedule_kubernetes_would_refuse_is_explained():
+    outcome = grade_question(NIGHTLY, "0 2 * * 7")
+    assert not outcome.correct
+    assert outcome.message.startswith("Kubernetes would refuse this schedule: ") and "Sunday as 0" in outcome.message
+    assert outcome.message.endswith("Minute first, then hour.")
+
+
+def test_only_five_field_schedules_among_the_accepted_answers_are_compared_by_meaning():
+    mixed = QuestionSpec(10, "short", accepted_answers=("0 2 * * *", "two in the morning"))
+    assert grade_question(mixed, "0 2 * * 0-6").correct and grade_question(mixed, "Two in the morning").correct
+    descriptor = QuestionSpec(11, "short", accepted_answers=("@daily",))  # it may ask for the descriptor itself
+    assert not grade_question(descriptor, "0 0 * * *").correct
+    assert not grade_question(SHORT, "0 2 * * *").correct and grade_question(SHORT, "Always").message
+
+
 def test_normalise_text():
     assert normalise_text("  Cluster   IP. ") == "cluster ip"
 
