@@ -28,14 +28,16 @@ class Problem:
 
     ``field``: the stored field at fault (``choices``, ``accepted_answers``, ``answer_pattern``,
     ``pass_mark``, ``draw``, ``questions`` ...); ``choice``: the position (from 0) of the choice at
-    fault in the list the rules were given, when it is one choice. ``in_file`` and ``in_admin``
-    say what is wrong and what to do, in the words of each place a quiz is written.
+    fault in the list the rules were given, when it is one choice, and ``choice_field`` the field
+    of that choice. ``in_file`` and ``in_admin`` say what is wrong and what to do, in the words of
+    each place a quiz is written.
     """
 
     field: str
     in_file: str
     in_admin: str
     choice: int | None = None
+    choice_field: str = ""
 
 
 def _choices(question):
@@ -149,6 +151,7 @@ def _choice_problems(kind, choices):
                     "every wrong choice needs 'feedback' saying why it is wrong",
                     f"The wrong choice “{choice.text}” needs feedback saying why it is wrong.",
                     choice=position,
+                    choice_field="feedback",
                 )
             )
     correct = sum(bool(choice.is_correct) for choice in choices)
@@ -218,6 +221,7 @@ def _ordering_problems(choices):
                     f"two steps share the position {choice.order}",
                     f"Two steps have the Order {choice.order}: give every step its own place (1, 2, 3 ...).",
                     choice=position,
+                    choice_field="order",
                 )
             )
         seen.add(choice.order)
@@ -263,15 +267,21 @@ def quiz_problems(quiz, *, question_count=None):
                     "Only a final assessment draws questions at random: leave Draw empty for a lesson's quiz.",
                 )
             )
-        elif draw < 1 or (question_count is not None and draw > question_count):
-            upper = (
-                "the number of questions" if question_count is None else f"the number of questions ({question_count})"
-            )
+        elif draw < 1:
             problems.append(
                 Problem(
                     "draw",
-                    f"'draw' must be between 1 and {upper}",
-                    f"Draw must be between 1 and {upper}: change it, or leave it empty to ask every question.",
+                    "'draw' must be 1 or more (leave it out to ask every question)",
+                    "Draw must be 1 or more: change it, or leave it empty to ask every question.",
+                )
+            )
+        elif question_count is not None and draw > question_count:
+            problems.append(
+                Problem(
+                    "draw",
+                    f"'draw' must be between 1 and the number of questions ({question_count})",
+                    f"The quiz draws {draw} questions at random but has only {question_count}: "
+                    "lower Draw, or add questions.",
                 )
             )
     if question_count == 0:
@@ -283,6 +293,12 @@ def quiz_problems(quiz, *, question_count=None):
             )
         )
     return problems
+
+
+def count_problems(quiz, question_count):
+    """Only the rules that depend on how many questions the quiz has."""
+    without = set(quiz_problems(quiz))
+    return [problem for problem in quiz_problems(quiz, question_count=question_count) if problem not in without]
 
 
 @dataclass(frozen=True)
