@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
@@ -321,8 +322,10 @@ class QuestionAdmin(admin.ModelAdmin):
         return actions
 
     def delete_view(self, request, object_id, extra_context=None):
-        question = Question.objects.filter(pk=object_id).first()
-        refusals = question_removal_problems([question]) if question is not None else []
+        question = self.get_object(request, unquote(object_id))
+        refusals = []
+        if question is not None and self.has_delete_permission(request, question):
+            refusals = question_removal_problems([question])
         if refusals:
             for message in refusals:
                 self.message_user(request, f"The question was not deleted. {message}", messages.ERROR)

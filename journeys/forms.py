@@ -309,11 +309,7 @@ class QuestionInlineFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
         quiz = self.instance
-        kept = [
-            form
-            for form in self.forms
-            if form.cleaned_data and not form.cleaned_data.get("DELETE") and not self._should_delete_form(form)
-        ]
+        kept = [form for form in self.forms if form.cleaned_data and not self._should_delete_form(form)]
         if not quiz.is_published or any(form.errors for form in kept):
             return
         messages = [problem.in_admin for problem in count_problems(quiz, len(kept))]
@@ -376,11 +372,7 @@ class ChoiceInlineFormSet(forms.BaseInlineFormSet):
 
     def clean(self):
         super().clean()
-        kept = [
-            form
-            for form in self.forms
-            if form.cleaned_data and not form.cleaned_data.get("DELETE") and not self._should_delete_form(form)
-        ]
+        kept = [form for form in self.forms if form.cleaned_data and not self._should_delete_form(form)]
         if any(form.errors for form in kept):
             return  # the rows themselves first
         choices = [
