@@ -17,7 +17,6 @@ from .kubectl_command import CommandParseError, parse_kubectl
 
 KINDS = ("single", "multiple", "true_false", "short", "kubectl", "ordering")
 CHOICE_KINDS = ("single", "multiple", "true_false")
-ANSWER_KINDS = ("short", "kubectl")
 REVEALS = ("after_pass", "after_attempts")
 TRUE_FALSE_CHOICES = ["False", "True"]
 
@@ -59,6 +58,8 @@ def _kind_label(kind):
 def question_problems(question):
     """Every rule ``question`` breaks, as a list of Problems (empty when it can go live)."""
     kind = question.kind
+    if kind not in KINDS:
+        return []  # the kind itself is what to fix; the file schema and admin's field both say so
     choices = _choices(question)
     answers = [answer for answer in (question.accepted_answers or []) if str(answer).strip()]
     pattern = question.answer_pattern or ""

@@ -726,3 +726,16 @@ def test_publishing_lessons_says_which_quiz_stays_hidden(staff_client):
     assert "2 lesson(s) published." in text
     assert f"The lesson “{broken.lesson}” is published without its quiz: it cannot be taken yet. Question 1" in text
     assert f"The lesson “{draft.lesson}” is published without its quiz: it is a draft" in text
+
+
+def test_every_quiz_of_the_curriculum_saves_unchanged_in_admin(staff_client, curriculum):
+    quizzes = list(Quiz.objects.all())
+    assert len(quizzes) == 15
+    for quiz in quizzes:
+        response = change_quiz(staff_client, quiz, quiz_data(quiz))
+        assert response.status_code == 302, f"{quiz}: {page_text(response)[:2000]}"
+    final = Quiz.objects.get(is_final=True)
+    question = final.questions.filter(kind="single").first()
+    data = question_data(quiz=final, kind="single", rows=stored_rows(question), question=question, order=question.order)
+    data.update(prompt=question.prompt, explanation=question.explanation, wrong_feedback=question.wrong_feedback)
+    assert change_question(staff_client, question, data).status_code == 302
