@@ -1,14 +1,25 @@
 from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
-from django.db.models import Count, F, Max, Q
-from django.http import HttpResponse
+from django.db.models import Count, F, Max, Prefetch, Q
+from django.http import HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from . import reports
-from .forms import ChoiceInlineFormSet, LessonAdminForm, QuestionAdminForm
+from .forms import (
+    ChoiceInlineFormSet,
+    LessonAdminForm,
+    QuestionAdminForm,
+    QuestionInlineFormSet,
+    QuizAdminForm,
+    question_removal_problems,
+)
 from .models import (
     Certificate,
     Choice,
@@ -24,6 +35,14 @@ from .models import (
     QuizAttempt,
     SandboxAssignment,
 )
+from .quiz_rules import stored_quiz_problems
+
+QUESTIONS_WITH_CHOICES = Prefetch("questions", queryset=Question.objects.prefetch_related("choices"))
+
+
+def _problems_summary(problems):
+    first = str(problems[0])
+    return first if len(problems) == 1 else f"{first} (and {len(problems) - 1} more)"
 
 
 def _rerender(lessons):
@@ -73,6 +92,19 @@ class ModuleAdmin(admin.ModelAdmin):
 def publish(modeladmin, request, queryset):
     updated = queryset.update(is_published=True)
     modeladmin.message_user(request, f"{updated} lesson(s) published.", messages.SUCCESS)
+    # A lesson goes live without its quiz while the quiz is a draft or breaks a rule: say so.
+    quizzes = Quiz.objects.filter(lesson__in=queryset).select_related("lesson").prefetch_related(QUESTIONS_WITH_CHOICES)
+    for quiz in quizzes:
+        problems = stored_quiz_problems(quiz, list(quiz.questions.all()))
+        if problems:
+            reason = f"it cannot be taken yet. {_problems_summary(problems)}"
+        elif not quiz.is_published:
+            reason = "it is a draft: publish it from the quiz list when it is ready."
+        else:
+            continue
+        modeladmin.message_user(
+            request, f"The lesson “{quiz.lesson}” is published without its quiz: {reason}", messages.WARNING
+        )
 
 
 @admin.action(description="Unpublish the selected lessons (learners get a 404; staff still see them)")
@@ -154,21 +186,75 @@ class ChoiceInline(admin.TabularInline):
 
 class QuestionInline(admin.TabularInline):
     model = Question
+    formset = QuestionInlineFormSet
     extra = 0
-    fields = ["order", "kind", "prompt"]
+    fields = ["order", "kind", "prompt", "explanation"]
     show_change_link = True
+
+
+@admin.action(description="Publish the selected quizzes (only those that break no rule)")
+def publish_quizzes(modeladmin, request, queryset):
+    ready = []
+    for quiz in queryset.prefetch_related(None).prefetch_related(QUESTIONS_WITH_CHOICES):
+        problems = stored_quiz_problems(quiz, list(quiz.questions.all()))
+        if problems:
+            modeladmin.message_user(
+                request,
+                f"“{quiz}” was not published. {_problems_summary(problems)} Fix it, then publish it again.",
+                messages.ERROR,
+            )
+        else:
+            ready.append(quiz.pk)
+    if ready:
+        Quiz.objects.filter(pk__in=ready).update(is_published=True)
+        modeladmin.message_user(request, f"{len(ready)} quiz(zes) published.", messages.SUCCESS)
+
+
+@admin.action(description="Unpublish the selected quizzes (learners no longer see them)")
+def unpublish_quizzes(modeladmin, request, queryset):
+    updated = queryset.update(is_published=False)
+    modeladmin.message_user(request, f"{updated} quiz(zes) unpublished.", messages.SUCCESS)
 
 
 @admin.register(Quiz)
 class QuizAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "is_final", "pass_mark", "reveal", "question_count", "attempt_count", "pass_rate"]
-    list_filter = ["journey", "is_final"]
+    form = QuizAdminForm
+    list_display = [
+        "__str__",
+        "is_final",
+        "is_published",
+        "problems",
+        "pass_mark",
+        "reveal",
+        "question_count",
+        "attempt_count",
+        "pass_rate",
+    ]
+    list_filter = ["journey", "is_final", "is_published"]
     list_select_related = ["lesson", "journey"]
     raw_id_fields = ["lesson"]
+    readonly_fields = ["problems"]
     inlines = [QuestionInline]
+    actions = [publish_quizzes, unpublish_quizzes]
 
     def get_queryset(self, request):
         return reports.with_quiz_statistics(super().get_queryset(request))
+
+    def get_changelist(self, request, **kwargs):
+        return QuizChangeList
+
+    def get_changeform_initial_data(self, request):
+        # A new quiz starts as a draft: its questions get their choices on their own pages first.
+        return {"is_published": False, **super().get_changeform_initial_data(request)}
+
+    @admin.display(description="What keeps it from learners")
+    def problems(self, quiz):
+        if not quiz.pk:
+            return "Save the quiz (as a draft) to check it."
+        problems = stored_quiz_problems(quiz, list(quiz.questions.all()))
+        if problems:
+            return _problems_summary(problems)
+        return "–" if quiz.is_published else "Nothing: ready to publish"
 
     @admin.display(description="Questions", ordering="question_count")
     def question_count(self, quiz):
@@ -181,6 +267,23 @@ class QuizAdmin(admin.ModelAdmin):
     @admin.display(description="Pass rate")
     def pass_rate(self, quiz):
         return f"{100 * quiz.pass_count / quiz.attempt_count:.0f}%" if quiz.attempt_count else "–"
+
+
+class QuizChangeList(ChangeList):
+    """The quiz list checks every listed quiz against the rules: it loads their questions at once."""
+
+    def get_queryset(self, request, exclude_parameters=None):
+        return super().get_queryset(request, exclude_parameters).prefetch_related(QUESTIONS_WITH_CHOICES)
+
+
+def delete_questions(modeladmin, request, queryset):
+    """Admin's own bulk delete, refused when it would leave a published quiz breaking its rules."""
+    refusals = question_removal_problems(list(queryset))
+    if refusals:
+        for message in refusals:
+            modeladmin.message_user(request, f"No question was deleted. {message}", messages.ERROR)
+        return None
+    return delete_selected(modeladmin, request, queryset)
 
 
 @admin.register(Question)
@@ -207,6 +310,27 @@ class QuestionAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return reports.with_question_statistics(super().get_queryset(request))
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            actions["delete_selected"] = (
+                delete_questions,
+                "delete_selected",
+                delete_selected.short_description,
+            )
+        return actions
+
+    def delete_view(self, request, object_id, extra_context=None):
+        question = self.get_object(request, unquote(object_id))
+        refusals = []
+        if question is not None and self.has_delete_permission(request, question):
+            refusals = question_removal_problems([question])
+        if refusals:
+            for message in refusals:
+                self.message_user(request, f"The question was not deleted. {message}", messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:journeys_question_change", args=[question.pk]))
+        return super().delete_view(request, object_id, extra_context)
 
     def get_ordering(self, request):
         return [F("percent_correct").asc(nulls_last=True), "quiz", "order"]

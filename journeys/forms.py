@@ -1,15 +1,17 @@
 """Forms: curriculum editing in admin, quiz submissions, and accounts."""
 
 import re
+from types import SimpleNamespace
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
 
-from .kubectl_command import CommandParseError, parse_accepted_command
 from .markdown import find_references
-from .models import GlossaryTerm, Lesson, Question
+from .models import GlossaryTerm, Lesson, Question, Quiz
+from .quiz_files import ChoiceFile, QuestionFile
+from .quiz_rules import count_problems, question_name, question_problems, quiz_problems
 
 User = get_user_model()
 
@@ -224,6 +226,115 @@ class AccountDeleteForm(forms.Form):
         return password
 
 
+# --- Quizzes in admin ---
+#
+# Every rule comes from quiz_rules, the module the quiz files are checked with: admin refuses
+# exactly what `load_journeys --check` refuses. The forms only decide where a message shows.
+
+QUESTION_FIELDS = ("accepted_answers", "answer_pattern")
+
+
+def _stored_question(values, choices):
+    """The stored form of a question (what quiz_rules reads) from admin's cleaned values."""
+    return QuestionFile(
+        kind=values.get("kind") or "",
+        prompt=values.get("prompt") or "",
+        explanation=values.get("explanation") or "",
+        partial_credit=bool(values.get("partial_credit")),
+        accepted_answers=list(values.get("accepted_answers") or []),
+        answer_pattern=values.get("answer_pattern") or "",
+        wrong_feedback=values.get("wrong_feedback") or "",
+        choices=choices,
+    )
+
+
+def _removal_problems(quiz, questions_left, what):
+    """Messages when taking questions out of a published ``quiz`` would break its rules."""
+    if quiz is None or not quiz.is_published:
+        return []
+    return [
+        f"{what} would leave the published quiz “{quiz}” with {questions_left} "
+        f"question{'s' if questions_left != 1 else ''}. {problem.in_admin}"
+        for problem in count_problems(quiz, questions_left)
+    ]
+
+
+def question_removal_problems(questions):
+    """Why deleting ``questions`` (Question rows) is refused: a published quiz would break its rules."""
+    messages = []
+    by_quiz = {}
+    for question in questions:
+        by_quiz.setdefault(question.quiz_id, []).append(question.pk)
+    for quiz in Quiz.objects.filter(pk__in=by_quiz):
+        left = quiz.questions.exclude(pk__in=by_quiz[quiz.pk]).count()
+        messages += _removal_problems(quiz, left, "Deleting it" if len(questions) == 1 else "Deleting them")
+    return messages
+
+
+class QuizAdminForm(forms.ModelForm):
+    # Plain numbers: the range is a rule of quiz_rules, which words the message for editors.
+    pass_mark = forms.IntegerField(initial=80, help_text="Percent needed to pass, from 0 to 100.")
+    reveal_after_attempts = forms.IntegerField(
+        initial=2, help_text="Used when answers are revealed after a number of attempts."
+    )
+
+    class Meta:
+        model = Quiz
+        fields = [
+            "journey", "lesson", "is_final", "title", "is_published", "pass_mark", "reveal", "reveal_after_attempts",
+            "draw",
+        ]  # fmt: skip
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("is_final") and cleaned.get("lesson"):
+            self.add_error("lesson", "A final assessment belongs to the journey, not to a lesson: clear Lesson.")
+        elif not cleaned.get("is_final") and cleaned.get("lesson") is None and "lesson" not in self.errors:
+            self.add_error("lesson", "A lesson's quiz needs its lesson: choose it, or tick Final assessment.")
+        quiz = SimpleNamespace(**{name: cleaned.get(name) for name in self.Meta.fields})
+        for problem in quiz_problems(quiz):
+            if problem.field in self.fields and problem.field not in self.errors:
+                self.add_error(problem.field, problem.in_admin)
+        return cleaned
+
+
+class QuestionInlineFormSet(forms.BaseInlineFormSet):
+    """The questions of a quiz, edited on the quiz's page.
+
+    A question's choices and accepted answers are edited on its own page, so a question added
+    here is usually unfinished: that is fine for a draft quiz, and refused, naming the question,
+    for a published one.
+    """
+
+    def clean(self):
+        super().clean()
+        quiz = self.instance
+        kept = [form for form in self.forms if form.cleaned_data and not self._should_delete_form(form)]
+        if not quiz.is_published or any(form.errors for form in kept):
+            return
+        messages = [problem.in_admin for problem in count_problems(quiz, len(kept))]
+        unfinished, unfinished_new = [], False
+        for form in kept:
+            question = form.instance
+            choices = list(question.choices.all()) if question.pk else []
+            for problem in question_problems(_stored_question(vars(question), choices)):
+                unfinished.append(f"{question_name(question)}: {problem.in_admin}")
+                unfinished_new = unfinished_new or not question.pk
+        if unfinished_new:
+            unfinished.append(
+                "A question added here gets its choices and accepted answers on its own page: untick Published, "
+                "save the quiz as a draft, then open the question (its Change link) and publish the quiz when "
+                "every question is complete."
+            )
+        elif unfinished:
+            unfinished.append(
+                "Fix each question on its own page (its Change link), or untick Published to keep the quiz "
+                "a draft while you do."
+            )
+        if messages or unfinished:
+            raise ValidationError(messages + unfinished)
+
+
 class QuestionAdminForm(forms.ModelForm):
     accepted_answers = LinesField(
         required=False,
@@ -239,40 +350,48 @@ class QuestionAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        kind = cleaned.get("kind")
-        answers = cleaned.get("accepted_answers") or []
-        if kind == Question.Kind.KUBECTL:
-            if not answers:
-                self.add_error("accepted_answers", "A kubectl question needs at least one accepted command.")
-            for answer in answers:
-                try:
-                    parse_accepted_command(answer)
-                except CommandParseError as exc:
-                    self.add_error("accepted_answers", f"{answer!r} cannot be read: {exc}")
-        if kind == Question.Kind.SHORT and not answers and not cleaned.get("answer_pattern"):
-            self.add_error("accepted_answers", "A short-answer question needs accepted answers or a pattern.")
-        pattern = cleaned.get("answer_pattern")
-        if pattern:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                self.add_error("answer_pattern", f"This is not a valid regular expression: {exc}.")
+        # The choices are checked with the rest of the question by ChoiceInlineFormSet, which sees them.
+        for problem in question_problems(_stored_question(cleaned, [])):
+            if problem.field in QUESTION_FIELDS and problem.field not in self.errors:
+                self.add_error(problem.field, problem.in_admin)
+        old_quiz = self.instance.quiz if self.instance.pk and self.instance.quiz_id else None
+        new_quiz = cleaned.get("quiz")
+        if old_quiz is not None and new_quiz is not None and new_quiz.pk != old_quiz.pk:
+            left = old_quiz.questions.exclude(pk=self.instance.pk).count()
+            for message in _removal_problems(old_quiz, left, "Moving this question to another quiz"):
+                self.add_error("quiz", message)
         return cleaned
 
 
 class ChoiceInlineFormSet(forms.BaseInlineFormSet):
-    """The rules of the quiz files, applied to choices edited in admin."""
+    """The choices of a question, checked together with the question (its kind, its answers).
+
+    Rows marked for deletion are left out first, so deleting a choice that the question needs
+    (its only correct one, one of its last two) is refused like any other broken rule.
+    """
 
     def clean(self):
         super().clean()
-        kind = self.instance.kind
-        rows = [form.cleaned_data for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
-        if kind not in Question.CHOICE_KINDS:
-            return
-        correct = sum(1 for row in rows if row.get("is_correct"))
-        if correct == 0:
-            raise ValidationError("Mark at least one choice as correct.")
-        if kind in (Question.Kind.SINGLE, Question.Kind.TRUE_FALSE) and correct != 1:
-            raise ValidationError("A single-choice or true/false question has exactly one correct choice.")
-        if any(not row.get("is_correct") and not row.get("feedback", "").strip() for row in rows):
-            raise ValidationError("Every wrong choice needs feedback that says why it is wrong.")
+        kept = [form for form in self.forms if form.cleaned_data and not self._should_delete_form(form)]
+        if any(form.errors for form in kept):
+            return  # the rows themselves first
+        choices = [
+            ChoiceFile(
+                text=form.cleaned_data.get("text", ""),
+                is_correct=bool(form.cleaned_data.get("is_correct")),
+                feedback=form.cleaned_data.get("feedback", ""),
+                order=form.cleaned_data.get("order", 0),
+            )
+            for form in kept
+        ]
+        question = self.instance
+        whole = []
+        for problem in question_problems(_stored_question(vars(question), choices)):
+            if problem.field != "choices":
+                continue  # shown beside its own field by QuestionAdminForm
+            if problem.choice is not None:
+                kept[problem.choice].add_error(problem.choice_field or None, problem.in_admin)
+            else:
+                whole.append(problem.in_admin)
+        if whole:
+            raise ValidationError(whole)

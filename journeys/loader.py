@@ -15,6 +15,7 @@ from django.db import transaction
 
 from .models import Choice, ContentSource, GlossaryTerm, Journey, Lesson, Module, Question, Quiz
 from .quiz_files import quiz_to_file_data
+from .quiz_rules import stored_quiz_problems
 
 
 @dataclass
@@ -168,6 +169,7 @@ def _load_quiz(report, quiz_file, lookup, extra):
             "reveal": quiz_file.reveal,
             "reveal_after_attempts": quiz_file.reveal_after_attempts,
             "draw": quiz_file.draw,
+            "is_published": quiz_file.published,
         },
     )
     for position, question_file in enumerate(quiz_file.questions, start=1):
@@ -215,15 +217,20 @@ def _dump(data):
     return yaml.dump(data, Dumper=_ExportDumper, sort_keys=False, allow_unicode=True, width=100)
 
 
-def export_curriculum(directory):
+def export_curriculum(directory, *, skipped=None):
     """Write every journey, lesson and glossary term to ``directory`` as loadable files.
 
     Orders are written only where they differ from what the file positions imply, so an export
     of freshly loaded content reads like hand-written files. Return the list of files written.
+
+    A draft quiz still being written in admin may break the rules every quiz file must keep; it
+    is left out rather than written as a file that would not load. ``skipped``, when given, gets
+    a line naming each one and its first problem.
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     written = []
+    skipped = [] if skipped is None else skipped
 
     def write(path, text):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -270,14 +277,18 @@ def export_curriculum(directory):
                 stem = f"{number:02d}-{lesson.slug}"
                 write(directory / journey.slug / f"{stem}.md", text)
                 quiz = Quiz.objects.filter(lesson=lesson).first()
-                if quiz is not None:
-                    write(directory / journey.slug / f"{stem}.quiz.yaml", _dump(_quiz_data(quiz)))
+                if quiz is not None and (data := _quiz_data(quiz, skipped)) is not None:
+                    write(directory / journey.slug / f"{stem}.quiz.yaml", _dump(data))
         final = Quiz.objects.filter(journey=journey, is_final=True).first()
-        if final is not None:
-            write(directory / journey.slug / "final-assessment.yaml", _dump(_quiz_data(final)))
+        if final is not None and (data := _quiz_data(final, skipped)) is not None:
+            write(directory / journey.slug / "final-assessment.yaml", _dump(data))
     return written
 
 
-def _quiz_data(quiz):
-    questions = quiz.questions.order_by("order", "id").prefetch_related("choices")
+def _quiz_data(quiz, skipped):
+    questions = list(quiz.questions.order_by("order", "id").prefetch_related("choices"))
+    problems = stored_quiz_problems(quiz, questions)
+    if problems and not quiz.is_published:
+        skipped.append(f"the draft quiz {quiz} is not finished ({problems[0]})")
+        return None
     return quiz_to_file_data(quiz, questions)

@@ -215,10 +215,17 @@ class Quiz(models.Model):
         default=2, validators=[MinValueValidator(1)], help_text="Used when answers are revealed after attempts."
     )
     draw = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Questions drawn at random per attempt; empty means all of them."
+        null=True,
+        blank=True,
+        help_text="Final assessment only: questions drawn at random per attempt; empty means all of them.",
+    )
+    is_published = models.BooleanField(
+        "published",
+        default=True,
+        help_text="Learners see the quiz only when it is published; a draft may still be incomplete.",
     )
 
-    objects = CurriculumQuerySet.as_manager()
+    objects = VisibilityQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "quizzes"

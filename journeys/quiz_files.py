@@ -3,17 +3,17 @@
 The file format is written for authors (``answer: true`` for a true/false question, ``steps:`` in
 their right order for an ordering question); ``QuestionFile.choices`` is the stored form the
 loader writes, so both directions of the round trip share one mapping.
+
+What a quiz must satisfy beyond the shape of its file lives in ``quiz_rules``, which Django
+admin applies too: a quiz refused here is refused there, with the same rule.
 """
 
-import re
 from dataclasses import dataclass, field
 
-from .kubectl_command import CommandParseError, parse_accepted_command
+from .quiz_rules import KINDS, question_problems, quiz_problems
 
 QUIZ_SUFFIX = ".quiz.yaml"
 FINAL_ASSESSMENT_FILE = "final-assessment.yaml"
-KINDS = ("single", "multiple", "true_false", "short", "kubectl", "ordering")
-REVEALS = ("after_pass", "after_attempts")
 
 QUIZ_SCHEMA = {
     "title": ("str", False, "Check your understanding"),
@@ -21,6 +21,7 @@ QUIZ_SCHEMA = {
     "reveal": ("str", False, "after_pass"),
     "reveal_after_attempts": ("int", False, 2),
     "draw": ("int", False, None),
+    "published": ("bool", False, True),
     "questions": ("list", True, []),
 }
 COMMON = {"kind": ("str", True, ""), "prompt": ("text", True, ""), "explanation": ("text", True, "")}
@@ -69,25 +70,20 @@ class QuizFile:
     reveal_after_attempts: int
     draw: int | None
     questions: list
+    is_final: bool = False
+    published: bool = True
 
 
-def _choices(reader, question, values, kind):
-    choices = []
+def _choices(reader, values):
+    """The choices of a choice question, with the line of each (for the rules' problems)."""
+    choices, lines = [], []
     for position, item in enumerate(values["choices"], start=1):
         choice = reader.fields(item, CHOICE_SCHEMA, "a choice")
         if not choice:
             continue
-        if not choice["correct"] and not choice["feedback"]:
-            reader.error(item.line, "every wrong choice needs 'feedback' saying why it is wrong")
         choices.append(ChoiceFile(choice["text"], choice["correct"], choice["feedback"], position))
-    correct = sum(choice.is_correct for choice in choices)
-    if len(choices) < 2:
-        reader.error(question.line, "a choice question needs at least two choices")
-    elif correct == 0:
-        reader.error(question.line, "this question has no correct choice; mark one with 'correct: true'")
-    elif kind == "single" and correct > 1:
-        reader.error(question.line, f"a single-choice question has exactly one correct choice, not {correct}")
-    return choices
+        lines.append(item.line)
+    return choices, lines
 
 
 def _question(reader, item):
@@ -96,45 +92,43 @@ def _question(reader, item):
         line = item.line_of("kind") if isinstance(item, dict) else getattr(item, "line", 1)
         reader.error(line, f"'kind' must be one of {', '.join(KINDS)}, not {kind!r}")
         return None
+    errors_before = len(reader.errors)
     values = reader.fields(item, QUESTION_SCHEMAS[kind], f"a {kind} question")
     if values is None:
         return None
     question = QuestionFile(kind=kind, prompt=values["prompt"], explanation=values["explanation"])
+    choice_lines = []
     if kind in ("single", "multiple"):
         question.partial_credit = values.get("partial_credit", False)
-        question.choices = _choices(reader, item, values, kind)
+        question.choices, choice_lines = _choices(reader, values)
     elif kind == "true_false":
         question.wrong_feedback = values["feedback"]
         question.choices = [
             ChoiceFile("True", values["answer"] is True, "" if values["answer"] else values["feedback"], 1),
             ChoiceFile("False", values["answer"] is False, values["feedback"] if values["answer"] else "", 2),
         ]
-    elif kind == "short":
+    elif kind in ("short", "kubectl"):
         question.accepted_answers = values["answers"]
-        question.answer_pattern = values["pattern"]
+        question.answer_pattern = values.get("pattern", "")
         question.wrong_feedback = values["feedback"]
-        if not question.accepted_answers and not question.answer_pattern:
-            reader.error(item.line, "a short-answer question needs 'answers' or a 'pattern'")
-        if question.answer_pattern:
-            try:
-                re.compile(question.answer_pattern)
-            except re.error as exc:
-                reader.error(item.line_of("pattern"), f"'pattern' is not a valid regular expression: {exc}")
-    elif kind == "kubectl":
-        question.accepted_answers = values["answers"]
-        question.wrong_feedback = values["feedback"]
-        if not question.accepted_answers:
-            reader.error(item.line_of("answers"), "a kubectl question needs at least one accepted command in 'answers'")
-        for answer in question.accepted_answers:
-            try:
-                parse_accepted_command(answer)
-            except CommandParseError as exc:
-                reader.error(item.line_of("answers"), f"the accepted command {answer!r} cannot be read: {exc}")
     elif kind == "ordering":
         question.wrong_feedback = values["feedback"]
         question.choices = [ChoiceFile(step, True, "", position) for position, step in enumerate(values["steps"], 1)]
-        if len(question.choices) < 2:
-            reader.error(item.line_of("steps"), "an ordering question needs at least two steps")
+    if len(reader.errors) > errors_before:
+        # The shape is wrong, so some values above are defaults: the rules would only add
+        # follow-on errors ("no accepted command" for answers that were not a list).
+        return question
+    # The same rules admin applies (quiz_rules); here each problem points at its line.
+    lines = {
+        "choices": item.line_of("steps") if kind == "ordering" else item.line,
+        "accepted_answers": item.line_of("answers"),
+        "answer_pattern": item.line_of("pattern"),
+    }
+    for problem in question_problems(question):
+        line = lines.get(problem.field, item.line)
+        if problem.choice is not None and problem.choice < len(choice_lines):
+            line = choice_lines[problem.choice]
+        reader.error(line, problem.in_file)
     return question
 
 
@@ -144,32 +138,29 @@ def read_quiz(reader, data, source, *, final):
     values = reader.fields(data, schema, "the quiz")
     if values is None:
         return None
-    if not 0 <= values["pass_mark"] <= 100:
-        reader.error(data.line_of("pass_mark"), f"'pass_mark' must be between 0 and 100, not {values['pass_mark']}")
-    if values["reveal"] not in REVEALS:
-        reader.error(data.line_of("reveal"), f"'reveal' must be one of {', '.join(REVEALS)}, not {values['reveal']!r}")
-    if values["reveal_after_attempts"] < 1:
-        reader.error(data.line_of("reveal_after_attempts"), "'reveal_after_attempts' must be 1 or more")
-    questions = [question for item in values["questions"] if (question := _question(reader, item))]
-    if not values["questions"]:
-        reader.error(data.line_of("questions"), "a quiz needs at least one question")
-    draw = values.get("draw")
-    if draw is not None and not 1 <= draw <= len(values["questions"]):
-        reader.error(data.line_of("draw"), f"'draw' must be between 1 and the number of questions ({len(questions)})")
-    return QuizFile(
+    quiz = QuizFile(
         source=source,
         title=values["title"],
         pass_mark=values["pass_mark"],
         reveal=values["reveal"],
         reveal_after_attempts=values["reveal_after_attempts"],
-        draw=draw,
-        questions=questions,
+        draw=values.get("draw"),
+        questions=[],
+        is_final=final,
+        published=values["published"],
     )
+    # A file is always checked as if it were published: it is loaded whole, never half written.
+    for problem in quiz_problems(quiz, question_count=len(values["questions"])):
+        reader.error(data.line_of(problem.field), problem.in_file)
+    quiz.questions = [question for item in values["questions"] if (question := _question(reader, item))]
+    return quiz
 
 
 def quiz_to_file_data(quiz, questions):
     """The author-facing form of a stored quiz (for export); ``questions`` with their choices."""
     data = {"title": quiz.title, "pass_mark": quiz.pass_mark, "reveal": quiz.reveal}
+    if not quiz.is_published:
+        data["published"] = False
     if quiz.reveal == "after_attempts":
         data["reveal_after_attempts"] = quiz.reveal_after_attempts
     if quiz.is_final and quiz.draw:
@@ -194,7 +185,9 @@ def _question_to_file_data(question):
             data["choices"].append(entry)
     elif question.kind == "true_false":
         data["answer"] = any(choice.is_correct and choice.text == "True" for choice in choices)
-        data["feedback"] = question.wrong_feedback
+        # Written in admin, the reason may sit only on the wrong choice (which is what learners see).
+        wrong = next((choice.feedback for choice in choices if not choice.is_correct and choice.feedback), "")
+        data["feedback"] = question.wrong_feedback or wrong
     elif question.kind in ("short", "kubectl"):
         data["answers"] = list(question.accepted_answers)
         if question.answer_pattern:

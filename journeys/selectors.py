@@ -21,6 +21,7 @@ from .models import (
     QuizAttempt,
     can_preview_drafts,
 )
+from .quiz_rules import stored_quiz_problems
 
 
 @dataclass
@@ -197,6 +198,8 @@ class QuizState:
     attempts: list
     attempt_count: int
     passed: bool
+    # True when the questions are a random draw from a larger pool (a final assessment's ``draw``).
+    drawn_at_random: bool = False
 
     def answers_revealed(self):
         return answers_revealed(self.quiz, attempt_count=self.attempt_count, passed=self.passed)
@@ -209,7 +212,11 @@ def answers_revealed(quiz, *, attempt_count, passed):
 
 
 def quiz_with_questions(quiz_filter):
-    """A quiz with its questions and choices, cached per content version (False caches "no quiz")."""
+    """A quiz with its questions and choices, cached per content version (False caches "no quiz").
+
+    ``quiz.problems`` lists what keeps it from being taken (the rules of ``quiz_rules``, which
+    admin enforces; a row written some other way may still break them).
+    """
     name = "quiz:" + ",".join(f"{key}={getattr(value, 'pk', value)}" for key, value in sorted(quiz_filter.items()))
 
     def build():
@@ -219,7 +226,10 @@ def quiz_with_questions(quiz_filter):
             .prefetch_related(Prefetch("questions", queryset=Question.objects.prefetch_related("choices")))
             .first()
         )
-        return found if found is not None else False
+        if found is None:
+            return False
+        found.problems = stored_quiz_problems(found, list(found.questions.all()))
+        return found
 
     return cached(name, build) or None
 
@@ -262,7 +272,8 @@ def shuffled_choices(question, seed):
 
 
 def quiz_state(*, learner, quiz, open_form):
-    questions = quiz_questions_for_seed(quiz, open_form.seed, list(quiz.questions.all()))
+    pool = list(quiz.questions.all())
+    questions = quiz_questions_for_seed(quiz, open_form.seed, pool)
     for question in questions:
         question.shown_choices = shuffled_choices(question, open_form.seed)
         # Defaults for what a rejected submission fills in: a missing attribute costs the template
@@ -278,6 +289,7 @@ def quiz_state(*, learner, quiz, open_form):
         attempts=attempts,
         attempt_count=summary["count"],
         passed=summary["passed"] > 0,
+        drawn_at_random=len(questions) < len(pool),
     )
 
 
@@ -320,9 +332,17 @@ def attempt_review(attempt, questions=None):
 
 
 def quiz_visible_to(quiz, user):
-    """Answered from the quiz as ``quiz_with_questions`` loads it (the rules of ``visible_to``, no query)."""
+    """Whether ``user`` may take ``quiz``, as ``quiz_with_questions`` loads it (no query).
+
+    Staff may try a draft; nobody gets a quiz that breaks a rule (a question without a correct
+    choice, a kubectl question without a readable command ...), which could not be answered or graded.
+    """
+    if quiz.problems:
+        return False
     if can_preview_drafts(user):
         return True
+    if not quiz.is_published:
+        return False
     if quiz.lesson_id:
         return quiz.lesson.is_published and quiz.lesson.journey.is_published
     return quiz.journey.is_published
@@ -362,11 +382,16 @@ class CertificateRequirements:
         return not self.lessons_left and self.final_quiz is not None and self.final_passed
 
 
+def has_final_assessment(*, journey, user):
+    """Whether ``user`` can take the journey's final assessment (staff: a draft too)."""
+    return Quiz.objects.visible_to(user).filter(journey=journey, is_final=True).exists()
+
+
 def certificate_requirements(*, learner, journey, outline=None, completed_ids=None):
     outline = outline or journey_outline_for_user(user=AnonymousUser(), journey=journey)
     if completed_ids is None:
         completed_ids = completed_lesson_ids(learner=learner, journey=journey)
-    final = Quiz.objects.filter(journey=journey, is_final=True).first()
+    final = Quiz.objects.published().filter(journey=journey, is_final=True).first()
     passed = bool(final) and learner.records(QuizAttempt.objects.filter(quiz=final, passed=True)).exists()
     left = [lesson for lesson in outline.lessons if lesson.id not in completed_ids]
     return CertificateRequirements(lessons_left=left, final_quiz=final, final_passed=passed)
@@ -440,7 +465,7 @@ def dashboard_for_learner(*, learner, user):
         )
         .order_by("-submitted_at")[:50]
     )
-    finals = {quiz.journey_id: quiz for quiz in Quiz.objects.filter(journey__in=journeys, is_final=True)}
+    finals = {quiz.journey_id: quiz for quiz in Quiz.objects.published().filter(journey__in=journeys, is_final=True)}
     certificates = {}
     if learner.user is not None:
         certificates = {cert.journey_id: cert for cert in Certificate.objects.filter(user=learner.user)}

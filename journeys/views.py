@@ -13,6 +13,7 @@ from portal import metrics, metrics_access, resilience
 from . import learner_pages, page_cache, selectors, services
 from .lab_views import lab_for_lesson, lab_panel_context
 from .learners import learner_for
+from .models import can_preview_drafts
 from .quiz_views import quiz_panel_context
 from .search import MAX_QUERY_LENGTH, lessons_search_for_user
 
@@ -35,6 +36,7 @@ def journey_detail(request, journey_slug):
         "completed": completed,
         "progress": progress,
         "module_progress": module_progress,
+        "has_final_assessment": selectors.has_final_assessment(journey=journey, user=request.user),
     }
     return render(request, "journeys/journey_detail.html", context)
 
@@ -71,8 +73,11 @@ def lesson_detail(request, journey_slug, lesson_slug):
     if lab is not None:
         context.update(lab_panel_context(request, lab, lesson))
     quiz = selectors.quiz_with_questions({"lesson": lesson})
-    if quiz is not None:
+    if quiz is not None and selectors.quiz_visible_to(quiz, request.user):
         context.update(quiz_panel_context(request, quiz))
+    elif quiz is not None and can_preview_drafts(request.user):
+        # Learners see no quiz here; staff see why, with the way to admin.
+        context["unavailable_quiz"] = quiz
     if stored is not None:
         # Until the view is due to be recorded again, nothing but a write can change this page.
         fresh_for = (viewed_at + services.VIEW_RECORD_INTERVAL - timezone.now()).total_seconds()

@@ -56,6 +56,7 @@ def snapshot():
                 "reveal",
                 "reveal_after_attempts",
                 "draw",
+                "is_published",
             )
         ),
         "questions": list(

@@ -213,6 +213,27 @@ def test_final_assessment_draws_questions_from_the_pool(client):
     assert response.status_code == 302 and attempt.question_ids == shown
 
 
+def test_the_assessment_introduction_says_how_many_questions_are_drawn(client, curriculum):
+    # It said "0 questions": `quiz.draw|default:…|length` took the length of the number 15.
+    final = Quiz.objects.get(is_final=True)
+    assert final.draw == 15 and final.questions.count() > 15
+    page = client.get(reverse("journeys:assessment", args=[final.journey.slug])).content.decode()
+    assert "15 questions drawn at random from the whole journey" in page
+    assert page.count('class="question"') + page.count('class="question ') == 15
+
+
+@pytest.mark.parametrize(("draw", "expected"), [(3, "3 questions drawn at random"), (None, "6 questions from")])
+def test_the_assessment_introduction_counts_the_questions_of_the_attempt(client, draw, expected):
+    journey = factories.JourneyFactory()
+    final = factories.QuizFactory(lesson=None, journey=journey, is_final=True, title="Final assessment", draw=draw)
+    for index in range(6):
+        factories.QuestionFactory(quiz=final, kind="short", accepted_answers=[f"answer {index}"])
+    page = client.get(reverse("journeys:assessment", args=[journey.slug])).content.decode()
+    assert expected in page
+    if draw is None:
+        assert "drawn at random" not in page
+
+
 def test_quiz_history_lists_previous_attempts(client, quiz_setup):
     quiz, _, right = quiz_setup
     for _ in range(2):

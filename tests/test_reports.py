@@ -93,7 +93,7 @@ def test_admin_refuses_a_question_without_a_correct_choice(client, staff_user):
     }  # fmt: skip
     response = client.post(reverse("admin:journeys_question_change", args=[question.pk]), data)
     assert response.status_code == 200
-    assert "Mark at least one choice as correct." in response.content.decode()
+    assert "This question has no correct choice: tick Correct on the right one." in response.content.decode()
     data["choices-0-is_correct"] = "on"
     response = client.post(reverse("admin:journeys_question_change", args=[question.pk]), data)
     assert response.status_code == 302

@@ -57,3 +57,32 @@ def test_an_admin_edits_a_lesson_and_adds_a_quiz_question(site, page):
     expect(question).to_be_visible()
     expect(question.locator("label.choice")).to_have_count(2)
     expect(question.locator("label.choice code").filter(has_text="spec.serviceName")).to_be_visible()
+
+
+def test_admin_refuses_a_question_learners_could_not_answer(site, page):
+    UserFactory(username="careful-editor", password=PASSWORD, is_staff=True, is_superuser=True)
+    page.goto("/admin/")
+    page.locator("#id_username").fill("careful-editor")
+    page.locator("#id_password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+    page.goto("/admin/journeys/question/add/")
+    page.locator("#id_quiz").select_option(label="Check your understanding (StatefulSets)")
+    page.locator("#id_order").fill("99")
+    page.locator("#id_kind").select_option("single")
+    page.locator("#id_prompt").fill("Which object keeps a Pod's name?")
+    page.locator("#id_explanation").fill("A StatefulSet gives each Pod a sticky ordinal.")
+    page.locator("#id_choices-0-order").fill("1")
+    page.locator("#id_choices-0-text").fill("StatefulSet")
+    page.locator("#id_choices-1-order").fill("2")
+    page.locator("#id_choices-1-text").fill("Deployment")
+    page.locator("#id_choices-1-feedback").fill("Deployment Pods get random suffixes.")
+    page.locator("input[name=_save]").first.click()
+    # No correct choice: refused, with what to do, and the row the editor typed is still there.
+    expect(page.locator(".errornote")).to_be_visible()
+    expect(page.locator(".errorlist.nonform")).to_contain_text("tick Correct on the right one")
+    expect(page.locator("#id_choices-0-text")).to_have_value("StatefulSet")
+
+    page.locator("#id_choices-0-is_correct").check()
+    page.locator("input[name=_save]").first.click()
+    expect(page.locator(".messagelist")).to_contain_text("was added successfully")

@@ -22,11 +22,14 @@ class Command(BaseCommand):
         target = Path(directory)
         if target.exists() and not target.is_dir():
             raise CommandError(f"{target} exists and is not a directory.")
+        skipped = []
         try:
-            written = export_curriculum(target)
+            written = export_curriculum(target, skipped=skipped)
         except OSError as exc:
             raise CommandError(f"Could not write to {target}: {exc.strerror or exc}.") from None
         if verbosity >= 2:
             for path in written:
                 self.stdout.write(f"  {path}")
         self.stdout.write(self.style.SUCCESS(f"Wrote {len(written)} files to {target}."))
+        for reason in skipped:
+            self.stderr.write(self.style.WARNING(f"Not written: {reason}. Finish it in admin and export again."))
