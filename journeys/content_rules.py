@@ -40,8 +40,7 @@ def kubernetes_version_problem(value):
     """Why ``value`` is not a Kubernetes minor version such as "1.34", or None when it is."""
     if isinstance(value, float):
         return (
-            f'must be written in quotes, such as "1.34": unquoted, YAML reads {value!r} as a number '
-            "(and 1.30 as 1.3)"
+            f'must be written in quotes, such as "1.34": unquoted, YAML reads {value!r} as a number (and 1.30 as 1.3)'
         )
     if not isinstance(value, str) or not KUBERNETES_VERSION.match(value.strip()):
         return f'must be a Kubernetes minor version such as "1.34", not {value!r}'
