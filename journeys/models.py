@@ -163,6 +163,13 @@ class Lesson(models.Model):
         self.search_text = " ".join([self.title, self.summary, *self.objectives, rendered.text, *self.takeaways])
 
 
+class HttpsURLField(models.URLField):
+    """A URL field whose form treats an address typed without a scheme as https (Django 6's default)."""
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"assume_scheme": "https", **kwargs})
+
+
 class GlossaryQuerySet(CurriculumQuerySet):
     def as_entries(self):
         return {
@@ -175,7 +182,7 @@ class GlossaryTerm(models.Model):
     slug = models.SlugField(unique=True, help_text=SLUG_HELP)
     term = models.CharField(max_length=120)
     definition = models.TextField(help_text="Plain text, one to three sentences; shown in tooltips.")
-    docs_url = models.URLField(
+    docs_url = HttpsURLField(
         "documentation link",
         max_length=300,
         blank=True,
