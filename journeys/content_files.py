@@ -18,6 +18,7 @@ from pathlib import Path
 
 import yaml
 
+from .content_rules import docs_url_problem, kubernetes_version_problem
 from .markdown import GlossaryEntry, find_references, normalize_source, render_markdown
 from .quiz_files import FINAL_ASSESSMENT_FILE, QUIZ_SUFFIX, read_quiz
 
@@ -49,6 +50,7 @@ class TermFile:
     slug: str
     term: str
     definition: str
+    docs_url: str = ""
 
 
 @dataclass
@@ -93,6 +95,7 @@ class JourneyFile:
     published: bool
     modules: list
     lessons: list
+    kubernetes_version: str = ""
     final_assessment: object = None
 
 
@@ -216,6 +219,12 @@ def _coerce(kind, value):
         if not isinstance(value, list):
             return [], "must be a list"
         return value, None
+    if kind == "version":
+        problem = kubernetes_version_problem(value)
+        return ("" if problem else value.strip()), problem
+    if kind == "docs_url":
+        problem = docs_url_problem(value)
+        return ("" if problem else value.strip()), problem
     raise ValueError(kind)
 
 
@@ -226,6 +235,8 @@ JOURNEY_SCHEMA = {
     "description": ("text", False, ""),
     "order": ("int", False, 0),
     "published": ("bool", False, True),
+    # The Kubernetes release whose documentation the lessons were checked against, e.g. "1.34".
+    "kubernetes_version": ("version", False, ""),
     "modules": ("list", True, []),
 }
 MODULE_SCHEMA = {
@@ -249,6 +260,8 @@ TERM_SCHEMA = {
     "slug": ("slug", True, ""),
     "term": ("str", True, ""),
     "definition": ("str", True, ""),
+    # The page of the official documentation about the term (kubernetes.io, or helm.sh for Helm).
+    "docs_url": ("docs_url", False, ""),
 }
 
 

@@ -76,7 +76,12 @@ def load_curriculum(curriculum, *, force=False):
     with transaction.atomic():
         if glossary_changed:
             for term in curriculum.glossary:
-                _upsert(report, GlossaryTerm, {"slug": term.slug}, {"term": term.term, "definition": term.definition})
+                _upsert(
+                    report,
+                    GlossaryTerm,
+                    {"slug": term.slug},
+                    {"term": term.term, "definition": term.definition, "docs_url": term.docs_url},
+                )
             kept = [term.slug for term in curriculum.glossary]
             GlossaryTerm.objects.exclude(slug__in=kept).delete()
         glossary = GlossaryTerm.objects.as_entries()
@@ -101,6 +106,7 @@ def _load_journey(report, journey_file, changed, glossary, *, rerender):
                 "title": journey_file.title,
                 "summary": journey_file.summary,
                 "description": journey_file.description,
+                "kubernetes_version": journey_file.kubernetes_version,
                 "order": journey_file.order,
                 "is_published": journey_file.published,
             },
@@ -237,10 +243,12 @@ def export_curriculum(directory, *, skipped=None):
         path.write_text(text, encoding="utf-8")
         written.append(path)
 
-    terms = [
-        {"slug": term.slug, "term": term.term, "definition": term.definition}
-        for term in GlossaryTerm.objects.order_by("term", "slug")
-    ]
+    terms = []
+    for term in GlossaryTerm.objects.order_by("term", "slug"):
+        term_data = {"slug": term.slug, "term": term.term, "definition": term.definition}
+        if term.docs_url:
+            term_data["docs_url"] = term.docs_url
+        terms.append(term_data)
     write(directory / "glossary.yaml", _dump({"terms": terms}))
 
     for journey in Journey.objects.order_by("order", "slug"):
@@ -248,6 +256,8 @@ def export_curriculum(directory, *, skipped=None):
         journey_data = {"slug": journey.slug, "title": journey.title, "order": journey.order}
         if not journey.is_published:
             journey_data["published"] = False
+        if journey.kubernetes_version:
+            journey_data["kubernetes_version"] = journey.kubernetes_version
         journey_data.update(summary=journey.summary, description=journey.description, modules=[])
         for position, module in enumerate(modules, start=1):
             module_data = {"slug": module.slug, "title": module.title, "summary": module.summary}

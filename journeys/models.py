@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from . import markdown as lesson_markdown
+from .content_rules import docs_site_name, validate_docs_url, validate_kubernetes_version
 
 SLUG_HELP = "Lowercase letters, digits and hyphens; part of the page address."
 
@@ -44,6 +45,14 @@ class Journey(models.Model):
     summary = models.TextField(blank=True, help_text="One or two sentences shown on the home page.")
     description = models.TextField(blank=True, help_text="Markdown shown at the top of the journey page.")
     description_html = models.TextField(blank=True, editable=False)
+    kubernetes_version = models.CharField(
+        "Kubernetes version",
+        max_length=10,
+        blank=True,
+        validators=[validate_kubernetes_version],
+        help_text='The release whose documentation the lessons were checked against, such as "1.34". '
+        "Shown on the journey and lesson pages.",
+    )
     order = models.PositiveIntegerField(default=0)
     is_published = models.BooleanField("published", default=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -154,6 +163,13 @@ class Lesson(models.Model):
         self.search_text = " ".join([self.title, self.summary, *self.objectives, rendered.text, *self.takeaways])
 
 
+class HttpsURLField(models.URLField):
+    """A URL field whose form treats an address typed without a scheme as https (Django 6's default)."""
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"assume_scheme": "https", **kwargs})
+
+
 class GlossaryQuerySet(CurriculumQuerySet):
     def as_entries(self):
         return {
@@ -166,6 +182,14 @@ class GlossaryTerm(models.Model):
     slug = models.SlugField(unique=True, help_text=SLUG_HELP)
     term = models.CharField(max_length=120)
     definition = models.TextField(help_text="Plain text, one to three sentences; shown in tooltips.")
+    docs_url = HttpsURLField(
+        "documentation link",
+        max_length=300,
+        blank=True,
+        validators=[validate_docs_url],
+        help_text="The page about this term in the official documentation: https://kubernetes.io/... "
+        "(https://helm.sh/... for Helm terms). Shown in the glossary.",
+    )
 
     objects = GlossaryQuerySet.as_manager()
 
@@ -177,6 +201,11 @@ class GlossaryTerm(models.Model):
 
     def get_absolute_url(self):
         return lesson_markdown.glossary_url(self.slug)
+
+    @property
+    def docs_site(self):
+        """Whose documentation ``docs_url`` belongs to, for the link text."""
+        return docs_site_name(self.docs_url)
 
     def lessons_mentioning(self):
         return Lesson.objects.filter(Q(body__contains=f"[[{self.slug}]]") | Q(body__contains=f"[[{self.slug}|"))

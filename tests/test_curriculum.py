@@ -7,6 +7,8 @@ import yaml
 from django.conf import settings
 
 from journeys.content_files import read_curriculum
+from journeys.content_rules import docs_url_problem
+from journeys.markdown import find_references
 
 CODE_BLOCK = re.compile(r"^```(\w+)\n(.*?)^```", re.S | re.M)
 
@@ -108,3 +110,72 @@ def test_every_question_explains_itself_and_every_wrong_choice_says_why(journey)
                 if not choice.is_correct:
                     assert choice.feedback.strip(), f"{question.prompt}: {choice.text}"
     assert kinds == {"single", "multiple", "true_false", "short", "kubectl", "ordering"}
+
+
+# --- Facts a learner relies on ---
+
+
+def test_the_journey_states_the_kubernetes_version_it_was_checked_against(journey):
+    assert re.fullmatch(r"1\.\d+", journey.kubernetes_version), journey.kubernetes_version
+
+
+def test_every_glossary_term_links_to_its_page_in_the_official_documentation(curriculum):
+    for term in curriculum.glossary:
+        assert docs_url_problem(term.docs_url) is None, f"{term.slug}: {term.docs_url!r}"
+        site = "helm.sh" if term.slug.startswith("helm") else "kubernetes.io"
+        assert term.docs_url.startswith(f"https://{site}/docs/"), f"{term.slug}: {term.docs_url}"
+    urls = [term.docs_url for term in curriculum.glossary]
+    # Terms share a page only when they are sections of it (an anchor tells them apart).
+    assert len(set(urls)) == len(urls)
+
+
+def test_every_glossary_reference_in_lessons_resolves(curriculum, journey):
+    slugs = {term.slug for term in curriculum.glossary}
+    used = set()
+    for lesson in journey.lessons:
+        for reference in find_references(lesson.body):
+            if reference.kind == "glossary":
+                assert reference.slug in slugs, f"{lesson.slug}: [[{reference.slug}]]"
+                used.add(reference.slug)
+    assert "operator-pattern" in used
+
+
+GLOSSARY_LINK = re.compile(r"\[\[([a-z0-9-]+)(?:\|([^\]\n]+))?\]\]")
+
+
+def test_the_operator_pattern_and_the_cluster_operator_role_are_not_confused(curriculum, journey):
+    terms = {term.slug: term for term in curriculum.glossary}
+    assert "software" in terms["operator-pattern"].definition.lower()
+    assert "person" in terms["cluster-operator"].definition.lower()
+    for lesson in journey.lessons:
+        for slug, shown in GLOSSARY_LINK.findall(lesson.body):
+            shown = (shown or terms[slug].term).lower()
+            if slug == "cluster-operator":
+                assert "cluster operator" in shown, f"{lesson.slug}: [[{slug}|{shown}]] names the human role"
+            if slug == "operator-pattern":
+                assert "cluster" not in shown, f"{lesson.slug}: [[{slug}|{shown}]]"
+    # The two lessons that recommend operators for databases link the software, not the role.
+    for slug in ("beyond-deployments", "statefulsets"):
+        [lesson] = [item for item in journey.lessons if item.slug == slug]
+        assert "[[operator-pattern|" in lesson.body and "[[cluster-operator" not in lesson.body
+
+
+def test_reading_a_quota_with_kubectl_get_is_accepted(journey):
+    [question] = [q for q in journey.final_assessment.questions if "ResourceQuota `team-quota`" in q.prompt]
+    verbs = {answer.split()[1] for answer in question.accepted_answers}
+    assert verbs == {"get", "describe"}
+    assert "little more than the name" not in question.wrong_feedback + question.explanation
+
+
+def test_lessons_do_not_repeat_corrected_claims(journey):
+    """Statements that were wrong once and must not come back."""
+    text = {lesson.slug: lesson.body for lesson in journey.lessons}
+    assert "bitnamicharts" not in text["helm-charts"]
+    assert "kubectl get all -n team-a -l" not in text["helm-charts"]
+    assert "--history-max" in text["helm-charts"]
+    assert "carries the API schema" not in text["whats-next"]
+    assert "does not start the Job at all" not in text["cronjobs"]
+    assert "TooManyMissedTimes" in text["cronjobs"]
+    assert "ImagePullBackOff" in text["jobs"] and "activeDeadlineSeconds" in text["jobs"]
+    assert "decides which Pods are evicted first" not in text["namespaces-quotas-requests"]
+    assert "its `port` must be a number" in text["monitoring"]

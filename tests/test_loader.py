@@ -19,7 +19,14 @@ def snapshot():
     return {
         "journeys": list(
             Journey.objects.order_by("slug").values_list(
-                "slug", "title", "summary", "description", "description_html", "order", "is_published"
+                "slug",
+                "title",
+                "summary",
+                "description",
+                "description_html",
+                "kubernetes_version",
+                "order",
+                "is_published",
             )
         ),
         "modules": list(
@@ -45,7 +52,7 @@ def snapshot():
                 "search_text",
             )
         ),
-        "glossary": list(GlossaryTerm.objects.order_by("slug").values_list("slug", "term", "definition")),
+        "glossary": list(GlossaryTerm.objects.order_by("slug").values_list("slug", "term", "definition", "docs_url")),
         "quizzes": list(
             Quiz.objects.order_by("journey__slug", "lesson__slug", "is_final").values_list(
                 "journey__slug",
@@ -268,6 +275,60 @@ def test_journey_file_problems_are_reported(content_copy):
     )
 
 
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("1.30", 'must be written in quotes, such as "1.34": unquoted, YAML reads 1.3 as a number'),
+        ('"latest"', "must be a Kubernetes minor version such as \"1.34\", not 'latest'"),
+        ('"v1.35"', "not 'v1.35'"),
+    ],
+    ids=["unquoted-number", "word", "leading-v"],
+)
+def test_bad_kubernetes_version_is_reported_with_its_line(content_copy, value, reason):
+    journey = content_copy / LESSON_DIR / "journey.yaml"
+    text = journey.read_text()
+    line = text.splitlines().index(next(row for row in text.splitlines() if row.startswith("kubernetes_version:"))) + 1
+    replace_in(journey, 'kubernetes_version: "1.35"', f"kubernetes_version: {value}")
+    [error] = errors_for(content_copy)
+    assert f"journey.yaml:{line}: 'kubernetes_version' " in error
+    assert reason in error
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://kubernetes.io/docs/concepts/workloads/pods/",
+        "https://example.com/docs/pods/",
+        "https://kubernetes.io.example.com/docs/",
+        "https://kubernetes.io/",
+        "kubernetes.io/docs/concepts/workloads/pods/",
+    ],
+)
+def test_glossary_link_outside_the_official_documentation_is_reported(content_copy, url):
+    glossary = content_copy / "glossary.yaml"
+    replace_in(
+        glossary,
+        "docs_url: https://kubernetes.io/docs/concepts/workloads/pods/\n",
+        f"docs_url: {url}\n",
+    )
+    line = glossary.read_text().splitlines().index(f"    docs_url: {url}") + 1
+    [error] = errors_for(content_copy)
+    assert f"glossary.yaml:{line}: 'docs_url' must" in error
+
+
+@pytest.mark.django_db
+def test_a_term_without_a_documentation_link_still_loads_and_exports_without_one(content_copy, tmp_path):
+    pod_link = "    docs_url: https://kubernetes.io/docs/concepts/workloads/pods/\n"
+    replace_in(content_copy / "glossary.yaml", pod_link, "")
+    load(content_copy)
+    assert GlossaryTerm.objects.get(slug="pod").docs_url == ""
+    export_curriculum(tmp_path / "out")
+    exported = yaml.safe_load((tmp_path / "out" / "glossary.yaml").read_text())["terms"]
+    [pod] = [term for term in exported if term["slug"] == "pod"]
+    assert "docs_url" not in pod
+    assert all(term["docs_url"].startswith("https://") for term in exported if term["slug"] != "pod")
+
+
 def test_non_utf8_file_is_reported(content_copy):
     lesson_file(content_copy).write_bytes(b"---\ntitle: caf\xe9\n---\n")
     [error] = errors_for(content_copy)
@@ -398,6 +459,24 @@ def test_load_export_load_round_trips_exactly(content_copy, tmp_path):
     load(exported)
     assert snapshot() == original
     assert len(original["questions"]) >= 60
+    # Written as text, so that YAML does not turn "1.30" into the number 1.3 on the way back.
+    assert "kubernetes_version: '1.35'" in (exported / LESSON_DIR / "journey.yaml").read_text()
+    assert Journey.objects.get().kubernetes_version == "1.35"
+    assert GlossaryTerm.objects.get(slug="pod").docs_url == "https://kubernetes.io/docs/concepts/workloads/pods/"
+
+
+@pytest.mark.django_db
+def test_a_version_edited_in_admin_survives_the_round_trip(content_copy, tmp_path):
+    load(content_copy)
+    Journey.objects.update(kubernetes_version="1.30")
+    GlossaryTerm.objects.filter(slug="helm-chart").update(docs_url="https://helm.sh/docs/topics/charts/")
+    edited = snapshot()
+    export_curriculum(tmp_path / "out")
+    for model in (Lesson, Module, Journey, GlossaryTerm, ContentSource):
+        model.objects.all().delete()
+    load(tmp_path / "out")
+    assert snapshot() == edited
+    assert Journey.objects.get().kubernetes_version == "1.30"
 
 
 @pytest.mark.django_db

@@ -101,6 +101,31 @@ def test_glossary_lists_every_term_with_an_anchor(client, curriculum):
         assert term.get_absolute_url() == f"/glossary/#{term.slug}"
 
 
+def test_glossary_links_each_term_to_the_official_documentation(client, curriculum):
+    content = client.get(reverse("journeys:glossary")).content.decode()
+    for term in GlossaryTerm.objects.all():
+        assert f'<a href="{term.docs_url}" rel="external noopener">' in content, term.slug
+    assert ">Pod in the Kubernetes documentation</a>" in content
+    assert ">Helm chart in the Helm documentation</a>" in content
+
+
+def test_a_term_without_a_documentation_link_shows_no_empty_link(client, curriculum):
+    GlossaryTerm.objects.filter(slug="pod").update(docs_url="")
+    content = client.get(reverse("journeys:glossary")).content.decode()
+    assert ">Pod in the" not in content and 'href=""' not in content
+
+
+def test_journey_and_lesson_pages_state_the_kubernetes_version(client, statefulsets):
+    version = Journey.objects.get().kubernetes_version
+    assert version
+    journey_page = client.get(JOURNEY_URL).content.decode()
+    assert f"checked against the documentation of Kubernetes {version}." in journey_page
+    lesson_page = client.get(statefulsets.get_absolute_url()).content.decode()
+    assert f"Checked against Kubernetes {version}" in lesson_page
+    Journey.objects.update(kubernetes_version="")
+    assert "checked against" not in client.get(JOURNEY_URL).content.decode().lower()
+
+
 def test_every_learner_visible_model_has_an_absolute_url(client, curriculum):
     journey = Journey.objects.get()
     module = journey.modules.first()

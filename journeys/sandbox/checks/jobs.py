@@ -32,7 +32,8 @@ def _field(check_id, title, field, wanted, hint, anchor):
 
 completions = _field(
     "completions", "Three completions", "completions", 3,
-    "spec.completions cannot be changed once the Job exists: delete the Job, set spec.completions: 3 and apply it again.",
+    "The API server refuses changes to spec.completions of a Job like this one (only an Indexed Job may change it, "
+    "together with parallelism), and to its Pod template: delete the Job, set spec.completions: 3 and apply it again.",
     "completions-and-parallelism",
 )  # fmt: skip
 parallelism = _field(
@@ -62,7 +63,10 @@ def job_complete(snapshot, found):
         hint = "Look at a failed Pod's logs with `kubectl logs job/pi`, fix the command, delete the Job and apply it again."
     else:
         actual = f"{succeeded} of 3 succeeded, {active} running"
-        hint = "Wait for the Pods to finish (`kubectl get job pi -w`), then check again."
+        hint = (
+            "Wait for the Pods to finish (`kubectl get job pi -w`), then check again. A Pod stuck in Pending with "
+            "ImagePullBackOff never fails, so the Job waits forever: fix the image name, delete the Job and apply it again."
+        )
     return result(
         "job-complete", "The Job completed", condition_true(found, "Complete"),
         expected="condition Complete (3 Pods succeeded)", actual=actual, hint=hint, teaches=f"{LESSON}#a-first-job",

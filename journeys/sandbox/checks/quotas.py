@@ -171,6 +171,7 @@ def containers_declare_resources(snapshot):
     if holders:
         hint = (
             "Set resources in each container of your manifests, init containers included, and apply them again. "
+            "A Job's Pod template cannot be changed, so delete a Job such as pi first and then apply it. "
             "A LimitRange default fills the gap at runtime, but declaring what a container needs is part of the lab."
         )
     else:
