@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('journeys', '0003_sandbox'),
+        ('journeys', '0004_quiz_is_published'),
     ]
 
     operations = [
