@@ -32,6 +32,16 @@ DEPENDENT_CHECKS = {
     ("declarative-frontend", "replicas"): {"available"},
     ("declarative-frontend", "created-with-apply"): {"not-changed-imperatively"},
     ("healthy-app", "probe-ports-declared"): {"pods-ready"},
+    # A break-and-fix lab's faults show in the Pods: a fixture of the fault as deployed fails their check too.
+    ("fix-hardened-web", "writable-tmp"): {"pods-ready"},
+    ("fix-pending", "resources-fit"): {"pods-scheduled", "pods-ready"},
+    ("fix-pending", "any-node"): {"pods-scheduled", "pods-ready"},
+    ("fix-pending", "pods-scheduled"): {"pods-ready"},
+    ("fix-probes", "time-to-start"): {"pods-ready"},
+    ("fix-probes", "probes-reach-the-app"): {"pods-ready"},
+    ("fix-orders", "image-pullable"): {"pods-ready"},
+    ("fix-orders", "setting-from-configmap"): {"pods-ready"},
+    ("fix-orders", "memory-fits"): {"pods-ready"},
 }
 
 
@@ -125,6 +135,10 @@ NEEDS_A_CLUSTER = {
     "batch-pi": {"job-complete"},
     "declarative-frontend": {"available"},
     "healthy-app": {"pods-ready"},
+    "fix-hardened-web": {"pods-ready"},
+    "fix-pending": {"pods-scheduled", "pods-ready"},
+    "fix-probes": {"pods-ready"},
+    "fix-orders": {"pods-ready"},
 }
 YAML_SOLUTIONS = sorted(slug for slug in LABS if slug != "helm-release")
 

@@ -21,7 +21,7 @@ deployment_exists = exists_check(
 
 
 def _probe_check(check_id, title, field, hint):
-    @requires("Deployment", NAME, check_id, title, teaches=LAB)
+    @requires("Deployment", NAME, check_id, title, teaches=LAB, looks_for=f"a `{field}` on every container")
     def check(snapshot, found):
         lacking = [
             container.get("name")
@@ -48,7 +48,11 @@ liveness_probes = _probe_check(
 )  # fmt: skip
 
 
-@requires("Deployment", NAME, "probe-ports-declared", "Probes check declared ports", teaches=LAB)
+@requires(
+    "Deployment", NAME, "probe-ports-declared", "Probes check declared ports", teaches=LAB,
+    looks_for="readiness and liveness probes that use `httpGet`, `tcpSocket` or `grpc` on a declared `containerPort` "
+    "(by number or by name)",
+)  # fmt: skip
 def probe_ports_declared(snapshot, found):
     problems = []
     for container, _ in containers(pod_spec(found), init=False):
@@ -79,7 +83,10 @@ def probe_ports_declared(snapshot, found):
     )  # fmt: skip
 
 
-@requires("Deployment", NAME, "resource-requests", "CPU and memory requests", teaches=LAB)
+@requires(
+    "Deployment", NAME, "resource-requests", "CPU and memory requests", teaches=LAB,
+    looks_for="cpu and memory requests on every container",
+)  # fmt: skip
 def resource_requests(snapshot, found):
     lacking = [
         f"{container.get('name')} has {problem}"
@@ -95,7 +102,10 @@ def resource_requests(snapshot, found):
     )  # fmt: skip
 
 
-@requires("Deployment", NAME, "pods-ready", "All Pods Ready", teaches=LAB)
+@requires(
+    "Deployment", NAME, "pods-ready", "All Pods Ready", teaches=LAB,
+    looks_for="at least one replica, and every Pod of the Deployment Ready",
+)  # fmt: skip
 def pods_ready(snapshot, found):
     wanted = spec(found).get("replicas", 1)
     if wanted < 1:
