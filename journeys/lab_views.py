@@ -9,28 +9,24 @@ Nothing is recorded for a check that could not read the learner's objects: the a
 with the reason inside the lab panel, and the pasted text stays in the box to be corrected.
 """
 
-from functools import cache
-from pathlib import Path
-
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
-from . import ratelimit, services
+from . import lab_texts, ratelimit, services
 from .client_address import client_address, limit_key
 from .learners import SESSION_KEY, learner_for
 from .models import LabRun, Lesson
 from .sandbox.assignments import namespace_for
-from .sandbox.labs import LABS
+from .sandbox.labs import LABS, labs_for_lesson
 from .sandbox.sources import MAX_PASTE_BYTES, ClusterSource, FileSource, SourceError, cluster_configured
 
 LAB_TEMPLATE = "journeys/lab.html"
-SOLUTIONS_DIR = Path(__file__).resolve().parent / "sandbox" / "solutions"
 HISTORY_LENGTH = 5
 # Room for the rest of the form around a paste of the largest size: the CSRF token, the multipart
 # headers, and the carriage return browsers add to every line of a textarea (about 3% for YAML).
@@ -46,20 +42,24 @@ BUSY = 503
 BUSY_RETRY_SECONDS = 5
 
 
-@cache
-def reference_solution(lab):
-    path = SOLUTIONS_DIR / lab.solution_file
-    return path.read_text(encoding="utf-8") if path.is_file() else ""
+def lab_panels_context(request, lesson):
+    """One panel context per lab of ``lesson`` (a lesson may have a build lab and a break-and-fix lab)."""
+    labs = labs_for_lesson(lesson.slug)
+    if not labs:
+        return []
+    where = _where_checked(request)
+    return [lab_panel_context(request, lab, lesson, where=where) for lab in labs]
 
 
-def lab_for_lesson(lesson):
-    return next((lab for lab in LABS.values() if lab.lesson == lesson.slug), None)
-
-
-def lab_panel_context(request, lab, lesson, *, run=None, report=None, error=None):
-    learner = learner_for(request)
+def _where_checked(request):
     configured = cluster_configured()
     namespace, _ = namespace_for(request.user) if configured else (None, None)
+    return configured, namespace
+
+
+def lab_panel_context(request, lab, lesson, *, run=None, report=None, error=None, where=None):
+    learner = learner_for(request)
+    configured, namespace = where or _where_checked(request)
     runs = list(learner.records(LabRun.objects.filter(lab_slug=lab.slug)).only(
         "id", "outcome", "source", "namespace", "created_at", "error_message"
     )[:HISTORY_LENGTH])  # fmt: skip
@@ -69,7 +69,9 @@ def lab_panel_context(request, lab, lesson, *, run=None, report=None, error=None
         "lab_namespace": namespace,
         "cluster_mode": configured and namespace is not None,
         "cluster_configured": configured,
-        "solution": reference_solution(lab),
+        "lab_task": lab_texts.task_html(lab, lesson.journey.slug),
+        "lab_starting": lab_texts.starting_html(lab),
+        "solution": lab_texts.solution_html(lab),
         "lab_runs": runs,
         "run": run,
         "report": report if report is not None else (run.report if run else None),
@@ -255,3 +257,15 @@ def lab_run(request, run_id):
     if lab is None:
         raise Http404("This lab no longer exists.")
     return render(request, LAB_TEMPLATE, lab_panel_context(request, lab, run.lesson, run=run))
+
+
+@require_GET
+def lab_starting_manifest(request, lab_slug):
+    """The broken manifest a break-and-fix lab starts from, as a file to save and `kubectl apply -f`."""
+    lab, _ = _visible_lab_and_lesson(request, lab_slug)
+    text = lab_texts.starting_text(lab)
+    if not text:
+        raise Http404("This lab starts from an empty namespace, not from a manifest.")
+    response = HttpResponse(text, content_type="application/yaml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{lab.starting_file}"'
+    return response

@@ -17,6 +17,7 @@ urlpatterns = [
     path("quizzes/<int:quiz_id>/submit/", quiz_views.quiz_submit, name="quiz_submit"),
     path("attempts/<int:attempt_id>/", quiz_views.attempt_detail, name="attempt"),
     path("labs/<slug:lab_slug>/check/", lab_views.lab_check, name="lab_check"),
+    path("labs/<slug:lab_slug>/start/", lab_views.lab_starting_manifest, name="lab_starting_manifest"),
     path("labs/runs/<int:run_id>/", lab_views.lab_run, name="lab_run"),
     path("dashboard/", learner_views.dashboard, name="dashboard"),
     path("certificates/<str:code>/", learner_views.certificate_verify, name="certificate_verify"),

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 from portal import metrics, metrics_access, resilience
 
 from . import learner_pages, page_cache, selectors, services
-from .lab_views import lab_for_lesson, lab_panel_context
+from .lab_views import lab_panels_context
 from .learners import learner_for
 from .models import can_preview_drafts
 from .quiz_views import quiz_panel_context
@@ -69,9 +69,7 @@ def lesson_detail(request, journey_slug, lesson_slug):
         "progress": progress,
         "module_progress": module_progress.get(lesson.module.slug),
     }
-    lab = lab_for_lesson(lesson)
-    if lab is not None:
-        context.update(lab_panel_context(request, lab, lesson))
+    context["lab_panels"] = lab_panels_context(request, lesson)
     quiz = selectors.quiz_with_questions({"lesson": lesson})
     if quiz is not None and selectors.quiz_visible_to(quiz, request.user):
         context.update(quiz_panel_context(request, quiz))

@@ -223,12 +223,20 @@ PROBE = Fields({
     "failureThreshold": WHOLE, "successThreshold": WHOLE, "periodSeconds": WHOLE,
     "initialDelaySeconds": WHOLE, "timeoutSeconds": WHOLE,
 })  # fmt: skip
-SECURITY_CONTEXT = Fields(
-    {"runAsNonRoot": FLAG, "allowPrivilegeEscalation": FLAG, "readOnlyRootFilesystem": FLAG, "runAsUser": WHOLE}
-)
+SECCOMP = Fields({"type": TEXT})
+SECURITY_CONTEXT = Fields({
+    "runAsNonRoot": FLAG, "allowPrivilegeEscalation": FLAG, "readOnlyRootFilesystem": FLAG, "runAsUser": WHOLE,
+    "capabilities": Fields({"drop": TEXTS, "add": TEXTS}), "seccompProfile": SECCOMP,
+})  # fmt: skip
+POD_SECURITY_CONTEXT = Fields({"runAsNonRoot": FLAG, "runAsUser": WHOLE, "seccompProfile": SECCOMP})
+CONFIG_MAP_REFERENCE = Fields({"name": TEXT, "key": TEXT, "optional": FLAG})
 CONTAINER = Fields({
     "name": TEXT,
     "image": TEXT,
+    "command": TEXTS,
+    "args": TEXTS,
+    "env": ListOf(Fields({"name": TEXT, "value": TEXT, "valueFrom": Fields({"configMapKeyRef": CONFIG_MAP_REFERENCE})})),
+    "envFrom": ListOf(Fields({"configMapRef": CONFIG_MAP_REFERENCE, "prefix": TEXT})),
     "ports": ListOf(Fields({"containerPort": WHOLE, "name": TEXT, "protocol": TEXT})),
     "resources": Fields({"requests": MapOf(QUANTITY), "limits": MapOf(QUANTITY)}),
     "readinessProbe": PROBE, "livenessProbe": PROBE, "startupProbe": PROBE,
@@ -242,8 +250,9 @@ POD_SPEC = Fields({
     "serviceAccount": TEXT,
     "automountServiceAccountToken": FLAG,
     "restartPolicy": TEXT,
-    "securityContext": SECURITY_CONTEXT,
+    "securityContext": POD_SECURITY_CONTEXT,
     "nodeSelector": LABELS,
+    "volumes": ListOf(Fields({"name": TEXT, "emptyDir": ANY})),
     "tolerations": ListOf(Fields({"key": TEXT, "operator": TEXT, "value": TEXT, "effect": TEXT, "tolerationSeconds": WHOLE})),
 })  # fmt: skip
 POD_TEMPLATE = Fields({"metadata": Fields({"labels": LABELS, "annotations": ANNOTATIONS}), "spec": POD_SPEC})
@@ -264,8 +273,23 @@ RULES = ListOf(
     Fields({"apiGroups": TEXTS, "resources": TEXTS, "verbs": TEXTS, "resourceNames": TEXTS, "nonResourceURLs": TEXTS})
 )
 
+CONTAINER_STATE = Fields({
+    "waiting": Fields({"reason": TEXT, "message": TEXT}),
+    "running": ANY,
+    "terminated": Fields({"reason": TEXT, "message": TEXT, "exitCode": WHOLE}),
+})  # fmt: skip
+CONTAINER_STATUSES = ListOf(Fields({
+    "name": TEXT, "ready": FLAG, "restartCount": WHOLE, "state": CONTAINER_STATE, "lastState": CONTAINER_STATE,
+}))  # fmt: skip
+
 SPEC_AND_STATUS = {
-    "Pod": (POD_SPEC, Fields({"phase": TEXT, "conditions": CONDITIONS})),
+    "Pod": (
+        POD_SPEC,
+        Fields({
+            "phase": TEXT, "conditions": CONDITIONS,
+            "containerStatuses": CONTAINER_STATUSES, "initContainerStatuses": CONTAINER_STATUSES,
+        }),
+    ),
     "Deployment": (WORKLOAD_SPEC, REPLICA_STATUS),
     "ReplicaSet": (WORKLOAD_SPEC, REPLICA_STATUS),
     "StatefulSet": (
@@ -309,6 +333,8 @@ SPEC_AND_STATUS = {
     ),
 }  # fmt: skip
 OTHER_FIELDS = {
+    # Only which keys a ConfigMap holds is read, never the values.
+    "ConfigMap": {"data": ANY},
     "Role": {"rules": RULES},
     "ClusterRole": {"rules": RULES, "aggregationRule": ANY},
     "RoleBinding": {

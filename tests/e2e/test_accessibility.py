@@ -39,9 +39,11 @@ def test_no_wcag_violations(scheme, graduate, page, context, base_url):
     # The rest of the lesson page was audited above; only the swapped-in panels are new.
     audit("quiz with feedback", "#quiz")
 
-    page.locator("#lab").get_by_label("Paste the output of").fill(lab_output("stateful-web", "fail-replicas.yaml"))
-    page.locator("#lab").get_by_role("button", name="Check pasted output").click()
-    page.locator("#lab .check--fail").first.wait_for()
-    audit("lab result", "#lab")
+    page.locator("#lab-stateful-web").get_by_label("Paste the output of").fill(
+        lab_output("stateful-web", "fail-replicas.yaml")
+    )
+    page.locator("#lab-stateful-web").get_by_role("button", name="Check pasted output").click()
+    page.locator("#lab-stateful-web .check--fail").first.wait_for()
+    audit("lab result", "#lab-stateful-web")
 
     assert not violations, "axe found WCAG 2.1 A/AA violations:\n" + "\n".join(violations)

@@ -82,12 +82,12 @@ def test_quiz_lab_and_glossary_by_keyboard_alone(site, page):
 
     # The lab: paste into the textarea, Tab to the button, Enter.
     page.goto(lesson_url("jobs"))
-    textarea = page.locator("#lab").get_by_label("Paste the output of")
+    textarea = page.locator("#lab-batch-pi").get_by_label("Paste the output of")
     textarea.focus()
     page.keyboard.insert_text(lab_output("batch-pi", "pass.yaml"))
-    tab_until(page, "#lab button[value='file']", limit=5)
+    tab_until(page, "#lab-batch-pi button[value='file']", limit=5)
     page.keyboard.press("Enter")
-    result = page.locator("#lab .lab__result")
+    result = page.locator("#lab-batch-pi .lab__result")
     expect(result).to_contain_text("Every required check passes")
     expect(result.locator(".check--fail")).to_have_count(0)
     expect(result.locator(".check__mark").first).to_have_text("✓")

@@ -47,19 +47,19 @@ def lab_page(site, page, mode):
 def check(page, button="Check pasted output"):
     """Press a lab button; return the status of the answer."""
     with page.expect_response(lambda response: response.request.method == "POST") as answer:
-        page.locator("#lab").get_by_role("button", name=button).click()
+        page.locator("#lab-nightly-backup").get_by_role("button", name=button).click()
     return answer.value.status
 
 
 def paste_box(page):
-    return page.locator("#lab").get_by_label("Paste the output of")
+    return page.locator("#lab-nightly-backup").get_by_label("Paste the output of")
 
 
 def assert_page_intact(page):
     assert page.evaluate("window.__marker") == 1, "the page was replaced instead of updated in place"
     expect(page.locator("#lesson-title")).to_have_text("CronJobs")
     expect(page.get_by_role("navigation", name="Breadcrumb")).to_be_visible()
-    expect(page.locator("#lab-title")).to_be_visible()
+    expect(page.locator("#lab-title-nightly-backup")).to_be_visible()
     expect(page.locator("#quiz")).to_be_visible()
 
 
@@ -67,13 +67,13 @@ def test_a_paste_that_cannot_be_read_is_explained_in_the_panel(lab_page, mode):
     page = lab_page
     paste_box(page).fill(GARBAGE)
     assert check(page) == 400
-    alert = page.locator("#lab").get_by_role("alert")
+    alert = page.locator("#lab-nightly-backup").get_by_role("alert")
     expect(alert).to_contain_text("We could not check your work.")
     expect(alert).to_contain_text("not valid YAML")
     expect(paste_box(page)).to_have_value(GARBAGE)
     assert_page_intact(page)
     assert not LabRun.objects.exists()
-    assert axe_violations(page, f"refused paste ({mode})", "#lab") == []
+    assert axe_violations(page, f"refused paste ({mode})", "#lab-nightly-backup") == []
     if SHOTS:
         alert.evaluate("alert => alert.scrollIntoView({block: 'start'})")
         page.screenshot(path=str(Path(SHOTS) / f"lab-refused-paste-{mode}.png"), animations="disabled", caret="hide")
@@ -84,7 +84,7 @@ def test_a_paste_too_large_to_read_is_refused_in_the_panel_and_kept(lab_page):
     too_large = "# " + "x" * (3 * 1024 * 1024)
     paste_box(page).evaluate("(box, text) => { box.value = text; }", too_large)
     assert check(page) == 413
-    expect(page.locator("#lab").get_by_role("alert")).to_contain_text("The file is larger than 1 MiB.")
+    expect(page.locator("#lab-nightly-backup").get_by_role("alert")).to_contain_text("The file is larger than 1 MiB.")
     assert paste_box(page).evaluate("box => box.value.length") == len(too_large)
     assert_page_intact(page)
 
@@ -97,11 +97,13 @@ def test_the_rate_limit_is_explained_in_the_panel(lab_page, settings, monkeypatc
     paste = lab_output("nightly-backup", "pass.yaml")
     paste_box(page).fill(paste)
     assert check(page) == 200
-    expect(page.locator("#lab").get_by_role("status")).to_contain_text("Every required check passes")
+    expect(page.locator("#lab-nightly-backup").get_by_role("status")).to_contain_text("Every required check passes")
     # The paste is still there: pressing the button again sends it again.
     expect(paste_box(page)).to_have_value(paste)
     assert check(page) == 429
-    expect(page.locator("#lab").get_by_role("alert")).to_contain_text("You can check again in 31 seconds")
+    expect(page.locator("#lab-nightly-backup").get_by_role("alert")).to_contain_text(
+        "You can check again in 31 seconds"
+    )
     expect(paste_box(page)).to_have_value(paste)
     assert_page_intact(page)
 
@@ -112,21 +114,21 @@ def test_a_lost_session_asks_for_a_reload_in_the_panel(lab_page, context):
     paste_box(page).fill(paste)
     context.clear_cookies()  # the session and the CSRF cookie, as when a session ends
     assert check(page) == 403
-    stale = page.locator("#lab .stale-page")
+    stale = page.locator("#lab-nightly-backup .stale-page")
     expect(stale).to_contain_text("This page is out of date")
-    assert axe_violations(page, "out-of-date page", "#lab") == []
+    assert axe_violations(page, "out-of-date page", "#lab-nightly-backup") == []
     expect(paste_box(page)).to_have_value(paste)
     assert_page_intact(page)
     # Once is enough, however often the learner presses the button.
     assert check(page) == 403
-    expect(page.locator("#lab .stale-page")).to_have_count(1)
+    expect(page.locator("#lab-nightly-backup .stale-page")).to_have_count(1)
     assert not LabRun.objects.exists()
 
     stale.get_by_role("link", name="Reload the page").click()
-    expect(page.locator("#lab .stale-page")).to_have_count(0)
+    expect(page.locator("#lab-nightly-backup .stale-page")).to_have_count(0)
     paste_box(page).fill(paste)
     assert check(page) == 200
-    expect(page.locator("#lab").get_by_role("status")).to_contain_text("Every required check passes")
+    expect(page.locator("#lab-nightly-backup").get_by_role("status")).to_contain_text("Every required check passes")
 
 
 def test_a_quiz_sent_from_an_out_of_date_page_gets_the_same_message(lab_page, context):
@@ -152,7 +154,9 @@ def test_a_server_error_leaves_the_page_and_says_so_in_the_panel(site, page, set
     page.evaluate("window.__marker = 1")
     paste_box(page).fill(lab_output("nightly-backup", "pass.yaml"))
     assert check(page) == 500
-    expect(page.locator("#lab").get_by_role("alert")).to_contain_text("Something went wrong on the portal's side")
+    expect(page.locator("#lab-nightly-backup").get_by_role("alert")).to_contain_text(
+        "Something went wrong on the portal's side"
+    )
     assert_page_intact(page)
 
 
@@ -166,13 +170,13 @@ def test_without_javascript_each_answer_is_the_lab_page_with_the_paste_kept(site
         status = check(page)
         assert status == 400
         expect(page.get_by_role("navigation", name="Breadcrumb")).to_contain_text("CronJobs")
-        expect(page.locator("#lab").get_by_role("alert")).to_contain_text("not valid YAML")
+        expect(page.locator("#lab-nightly-backup").get_by_role("alert")).to_contain_text("not valid YAML")
         expect(paste_box(page)).to_have_value(GARBAGE)
 
         failing = lab_output("nightly-backup", "fail-concurrency-policy.yaml")
         paste_box(page).fill(failing)
         assert check(page) == 200
-        expect(page.locator("#lab").get_by_role("status")).to_contain_text("Not there yet")
+        expect(page.locator("#lab-nightly-backup").get_by_role("status")).to_contain_text("Not there yet")
         expect(paste_box(page)).to_have_value(failing)
     finally:
         context.close()

@@ -104,7 +104,7 @@ def test_a_new_learner_goes_from_sign_up_to_a_verified_certificate(site, page, b
     expect(journey_progress(page)).to_contain_text(f"1 of {lesson_count} lessons")
 
     # The lab: paste kubectl output that fails a check, then output that passes.
-    lab = page.locator("#lab")
+    lab = page.locator("#lab-stateful-web")
     lab.get_by_label("Paste the output of").fill(lab_output("stateful-web", "fail-replicas.yaml"))
     request = submit(page, lab.get_by_role("button", name="Check pasted output"))
     assert request.headers.get("hx-request") == "true"

@@ -43,9 +43,11 @@ def test_no_page_scrolls_sideways_on_a_phone(graduate, browser, browser_context_
         fill_quiz(page.locator("#quiz form"), right=False)
         page.locator("#quiz").get_by_role("button", name="Check my answers").click()
         page.locator("#quiz .question--wrong").first.wait_for()
-        page.locator("#lab").get_by_label("Paste the output of").fill(lab_output("stateful-web", "fail-replicas.yaml"))
-        page.locator("#lab").get_by_role("button", name="Check pasted output").click()
-        page.locator("#lab .check--fail").first.wait_for()
+        page.locator("#lab-stateful-web").get_by_label("Paste the output of").fill(
+            lab_output("stateful-web", "fail-replicas.yaml")
+        )
+        page.locator("#lab-stateful-web").get_by_role("button", name="Check pasted output").click()
+        page.locator("#lab-stateful-web .check--fail").first.wait_for()
         check("lesson with quiz and lab results")
 
         page.goto(QuizAttempt.objects.filter(user=graduate).latest("id").get_absolute_url())

@@ -25,11 +25,13 @@ def test_a_quiz_and_a_lab_check_work_without_javascript(site, browser, browser_c
         expect(page.locator("#quiz").get_by_role("status")).to_contain_text("100% — passed")
 
         page.goto(lesson_url("jobs"))
-        page.locator("#lab").get_by_label("Paste the output of").fill(lab_output("batch-pi", "fail-parallelism.yaml"))
-        page.locator("#lab").get_by_role("button", name="Check pasted output").click()
+        page.locator("#lab-batch-pi").get_by_label("Paste the output of").fill(
+            lab_output("batch-pi", "fail-parallelism.yaml")
+        )
+        page.locator("#lab-batch-pi").get_by_role("button", name="Check pasted output").click()
         # Without JavaScript the answer is the lab page itself, with the paste kept in its box.
         expect(page).to_have_url(re.compile(r"/labs/batch-pi/check/$"))
-        expect(page.locator("#lab").get_by_label("Paste the output of")).not_to_be_empty()
+        expect(page.locator("#lab-batch-pi").get_by_label("Paste the output of")).not_to_be_empty()
         expect(page.locator(".lab__result")).to_contain_text("Not there yet")
         expect(page.locator(".check--fail .check__mark").first).to_have_text("✗")
     finally:

@@ -32,6 +32,16 @@ DEPENDENT_CHECKS = {
     ("declarative-frontend", "replicas"): {"available"},
     ("declarative-frontend", "created-with-apply"): {"not-changed-imperatively"},
     ("healthy-app", "probe-ports-declared"): {"pods-ready"},
+    # A break-and-fix lab's faults show in the Pods: a fixture of the fault as deployed fails their check too.
+    ("fix-hardened-web", "writable-tmp"): {"pods-ready"},
+    ("fix-pending", "resources-fit"): {"pods-scheduled", "pods-ready"},
+    ("fix-pending", "any-node"): {"pods-scheduled", "pods-ready"},
+    ("fix-pending", "pods-scheduled"): {"pods-ready"},
+    ("fix-probes", "time-to-start"): {"pods-ready"},
+    ("fix-probes", "probes-reach-the-app"): {"pods-ready"},
+    ("fix-orders", "image-pullable"): {"pods-ready"},
+    ("fix-orders", "setting-from-configmap"): {"pods-ready"},
+    ("fix-orders", "memory-fits"): {"pods-ready"},
 }
 
 
@@ -125,6 +135,10 @@ NEEDS_A_CLUSTER = {
     "batch-pi": {"job-complete"},
     "declarative-frontend": {"available"},
     "healthy-app": {"pods-ready"},
+    "fix-hardened-web": {"pods-ready"},
+    "fix-pending": {"pods-scheduled", "pods-ready"},
+    "fix-probes": {"pods-ready"},
+    "fix-orders": {"pods-ready"},
 }
 YAML_SOLUTIONS = sorted(slug for slug in LABS if slug != "helm-release")
 
@@ -157,3 +171,25 @@ def test_reference_solutions_draw_no_advice(slug):
     snapshot = FileSource(text=(SOLUTIONS / lab.solution_file).read_text()).snapshot(lab.kinds, namespace="team-a")
     report = evaluate(lab, snapshot, source="file")
     assert report.advisories == []
+
+
+def test_a_grpc_probe_must_give_its_port_as_a_number():
+    """httpGet and tcpSocket may name a declared port; the API takes only a number for grpc."""
+    from journeys.sandbox.sources import SourceError
+
+    lab = LABS["healthy-app"]
+
+    def snapshot(port):
+        items = [item for item in yaml.safe_load_all((SOLUTIONS / lab.solution_file).read_text()) if item]
+        [deployment] = [item for item in items if item["kind"] == "Deployment"]
+        container = deployment["spec"]["template"]["spec"]["containers"][0]
+        container["ports"].append({"containerPort": 9000, "name": "grpc"})
+        container["livenessProbe"] = {"grpc": {"port": port}}
+        text = json.dumps({"apiVersion": "v1", "kind": "List", "items": items})
+        return FileSource(text=text).snapshot(lab.kinds, namespace="team-a")
+
+    with pytest.raises(SourceError) as refused:
+        snapshot("grpc")
+    assert "livenessProbe.grpc.port" in refused.value.message
+    checks = {check.id: check for check in evaluate(lab, snapshot(9000), source="file").checks}
+    assert checks["probe-ports-declared"].status == "pass"

@@ -78,8 +78,10 @@ def textarea(content):
 
 def test_lesson_page_shows_the_lab_panel(client, cronjobs_lesson):
     page = client.get(cronjobs_lesson.get_absolute_url()).content.decode()
-    assert 'id="lab"' in page and "Lab: A nightly CronJob" in page
-    assert "Show a reference solution" in page and "kind: CronJob" in page
+    assert 'id="lab-nightly-backup"' in page and "Lab: A nightly CronJob" in page
+    assert "Schedule a (pretend) backup every night" in page and 'data-check="concurrency-policy"' in page
+    solution = page[page.index("Show a reference solution") :]
+    assert 'class="highlight"' in solution and "CronJob" in solution
     assert 'name="paste"' in page and 'type="file"' in page
     assert textarea(page) == ""
 
@@ -144,7 +146,7 @@ def test_without_javascript_the_result_page_keeps_the_paste(client, cronjobs_les
 def test_garbage_pastes_get_400_in_the_panel_and_record_nothing(client, cronjobs_lesson, paste, message):
     response = check(client, {"mode": "file", "paste": paste})
     content = response.content.decode()
-    assert response.status_code == 400 and "<html" not in content and 'id="lab"' in content
+    assert response.status_code == 400 and "<html" not in content and 'id="lab-nightly-backup"' in content
     assert message in content and "We could not check your work." in content
     assert not LabRun.objects.exists()
     assert not LessonProgress.objects.exists()
@@ -211,7 +213,7 @@ def test_a_body_over_the_limit_is_refused_unread_with_413_in_the_panel(client, c
     content = response.content.decode()
     assert response.status_code == 413
     assert "The file is larger than 1 MiB." in content and "kubectl get cronjob -o yaml" in content
-    assert ("<html" in content) is not htmx and 'id="lab"' in content
+    assert ("<html" in content) is not htmx and 'id="lab-nightly-backup"' in content
 
 
 def test_a_paste_larger_than_djangos_memory_limit_gets_the_panel_not_a_bare_400(client, cronjobs_lesson, settings):
@@ -319,7 +321,7 @@ def test_rate_limit_answers_429_with_when_to_retry(client, cronjobs_lesson, sett
     assert response.status_code == 429
     assert int(response["Retry-After"]) == 31
     content = response.content.decode()
-    assert f"check again in {response['Retry-After']} seconds" in content and 'id="lab"' in content
+    assert f"check again in {response['Retry-After']} seconds" in content and 'id="lab-nightly-backup"' in content
     assert LabRun.objects.count() == 2
 
 
@@ -513,7 +515,7 @@ def test_cluster_errors_answer_424_in_the_panel_and_record_nothing(
     with caplog.at_level(logging.WARNING, logger="journeys.services"):
         response = check(client, {"mode": "cluster"})
     content = response.content.decode()
-    assert response.status_code == 424 and 'id="lab"' in content and "<html" not in content
+    assert response.status_code == 424 and 'id="lab-nightly-backup"' in content and "<html" not in content
     assert "We could not check your work." in content and message in content
     assert not LabRun.objects.exists() and not LessonProgress.objects.exists()
     assert any(f"could not read objects ({code})" in record.getMessage() for record in caplog.records)

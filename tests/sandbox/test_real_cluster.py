@@ -56,3 +56,27 @@ def test_reference_solution_passes_on_a_real_cluster(namespace, slug):
         time.sleep(5)
     failing = [(check.id, check.actual) for check in report.checks if check.required and check.status != "pass"]
     assert report.passed, failing
+
+
+# Long enough for each broken manifest's symptom to show (an image pull that fails, a first crash).
+BROKEN_SECONDS = 60
+
+
+@pytest.mark.parametrize("slug", sorted(slug for slug, lab in LABS.items() if lab.fix))
+def test_a_break_and_fix_lab_starts_broken_and_its_solution_repairs_it(namespace, slug):
+    """The learner's path: apply the starting manifest, see it fail, apply the fix over it, see it pass."""
+    lab = LABS[slug]
+    source = ClusterSource(ClusterSettings(kubeconfig=os.environ["KUBECONFIG"].split(os.pathsep)[0]))
+    subprocess.run(["kubectl", "apply", "-n", namespace, "-f", str(lab.starting_path)], check=True, capture_output=True)
+    time.sleep(BROKEN_SECONDS)
+    report = evaluate(lab, source.snapshot(kinds_for(lab), namespace), source="api")
+    statuses = {check.id: check.status for check in report.checks}
+    assert not report.passed and statuses["pods-ready"] == "fail", statuses
+    subprocess.run(["kubectl", "apply", "-n", namespace, "-f", str(lab.solution_path)], check=True, capture_output=True)
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        report = evaluate(lab, source.snapshot(kinds_for(lab), namespace), source="api")
+        if report.passed or time.monotonic() > deadline:
+            break
+        time.sleep(5)
+    assert report.passed, [(check.id, check.actual) for check in report.checks if check.status != "pass"]

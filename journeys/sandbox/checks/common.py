@@ -206,6 +206,21 @@ def requests_above_limits(container):
     return problems
 
 
+def described(check_id, title, looks_for):
+    """Say what a check looks for before it ever runs.
+
+    The lab's description lists every check by its title and ``looks_for`` (a sentence for the learner,
+    `code` in backticks), so what a learner reads before starting is the list that will be checked; a
+    test holds every report's ids and titles to these.
+    """
+
+    def decorate(check):
+        check.check_id, check.title, check.looks_for = check_id, title, looks_for
+        return check
+
+    return decorate
+
+
 def exists_check(check_id, kind, name, *, hint, teaches):
     """A check that one object exists, named like the other checks (the function name is its id)."""
 
@@ -218,13 +233,14 @@ def exists_check(check_id, kind, name, *, hint, teaches):
         )  # fmt: skip
 
     check.__name__ = check_id.replace("-", "_")
-    return check
+    return described(check_id, f"{kind} {name} exists", f"a {kind} named `{name}` in your namespace")(check)
 
 
-def requires(kind, name, check_id, title, *, teaches, hint=None, required=True):
+def requires(kind, name, check_id, title, *, teaches, looks_for, hint=None, required=True):
     """Decorate a check that reads one object: when it is missing, answer that instead of checking.
 
-    The decorated function receives the object: ``check(snapshot, found)``.
+    The decorated function receives the object: ``check(snapshot, found)``. ``looks_for`` says, for the
+    lab's description, what the check wants to find (see ``described``).
     """
 
     def decorate(check):
@@ -243,6 +259,6 @@ def requires(kind, name, check_id, title, *, teaches, hint=None, required=True):
                 )
             return check(snapshot, found)
 
-        return run
+        return described(check_id, title, looks_for)(run)
 
     return decorate

@@ -22,7 +22,10 @@ cronjob_exists = exists_check(
 )
 
 
-@requires("CronJob", NAME, "schedule", "Runs every day at 02:00", teaches=LAB)
+@requires(
+    "CronJob", NAME, "schedule", "Runs every day at 02:00", teaches=LAB,
+    looks_for="a schedule meaning every day at 02:00 (`0 2 * * *`), and not suspended",
+)  # fmt: skip
 def schedule(snapshot, found):
     value = str(spec(found).get("schedule", ""))
     suspended = spec(found).get("suspend") is True
@@ -45,7 +48,10 @@ def schedule(snapshot, found):
     )  # fmt: skip
 
 
-@requires("CronJob", NAME, "concurrency-policy", "Never two backups at once", teaches=LAB)
+@requires(
+    "CronJob", NAME, "concurrency-policy", "Never two backups at once", teaches=LAB,
+    looks_for="`concurrencyPolicy: Forbid`",
+)  # fmt: skip
 def concurrency_policy(snapshot, found):
     policy = spec(found).get("concurrencyPolicy") or "Allow"
     return result(
@@ -56,7 +62,10 @@ def concurrency_policy(snapshot, found):
     )  # fmt: skip
 
 
-@requires("CronJob", NAME, "starting-deadline", "startingDeadlineSeconds is set", teaches=LAB)
+@requires(
+    "CronJob", NAME, "starting-deadline", "startingDeadlineSeconds is set", teaches=LAB,
+    looks_for="`startingDeadlineSeconds` set to a number of seconds",
+)  # fmt: skip
 def starting_deadline(snapshot, found):
     deadline = spec(found).get("startingDeadlineSeconds")
     return result(
@@ -67,7 +76,10 @@ def starting_deadline(snapshot, found):
     )  # fmt: skip
 
 
-@requires("CronJob", NAME, "job-template", "The Job template runs a container that can finish", teaches=LAB)
+@requires(
+    "CronJob", NAME, "job-template", "The Job template runs a container that can finish", teaches=LAB,
+    looks_for="a Job template with a container and `restartPolicy` `OnFailure` or `Never`",
+)  # fmt: skip
 def job_template(snapshot, found):
     template = pod_spec(found)
     names = [container.get("name") for container, _ in containers(template, init=False)]

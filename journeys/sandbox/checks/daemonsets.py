@@ -28,7 +28,10 @@ daemonset_exists = exists_check(
 )
 
 
-@requires("DaemonSet", NAME, "ready-on-every-node", "Ready on every node", teaches=LAB)
+@requires(
+    "DaemonSet", NAME, "ready-on-every-node", "Ready on every node", teaches=LAB,
+    looks_for="a Ready Pod on every node the DaemonSet is scheduled to (its status counts)",
+)  # fmt: skip
 def ready_on_every_node(snapshot, found):
     desired, ready = status(found).get("desiredNumberScheduled", 0), status(found).get("numberReady", 0)
     return result(
@@ -40,7 +43,10 @@ def ready_on_every_node(snapshot, found):
     )  # fmt: skip
 
 
-@requires("DaemonSet", NAME, "tolerates-control-plane", "Tolerates the control-plane taint", teaches=LAB)
+@requires(
+    "DaemonSet", NAME, "tolerates-control-plane", "Tolerates the control-plane taint", teaches=LAB,
+    looks_for="a toleration for `node-role.kubernetes.io/control-plane:NoSchedule`",
+)  # fmt: skip
 def tolerates_control_plane(snapshot, found):
     tolerations = pod_spec(found).get("tolerations") or []
     shown = listing(
@@ -66,7 +72,10 @@ def _containers_lacking(found, section, names):
     return lacking
 
 
-@requires("DaemonSet", NAME, "cpu-memory-requests", "CPU and memory requests", teaches=LAB)
+@requires(
+    "DaemonSet", NAME, "cpu-memory-requests", "CPU and memory requests", teaches=LAB,
+    looks_for="cpu and memory requests on every container and init container",
+)  # fmt: skip
 def cpu_memory_requests(snapshot, found):
     lacking = _containers_lacking(found, "requests", ["cpu", "memory"])
     return result(
@@ -77,7 +86,10 @@ def cpu_memory_requests(snapshot, found):
     )  # fmt: skip
 
 
-@requires("DaemonSet", NAME, "memory-limit", "A memory limit", teaches=LAB)
+@requires(
+    "DaemonSet", NAME, "memory-limit", "A memory limit", teaches=LAB,
+    looks_for="a memory limit on every container, no lower than its memory request",
+)  # fmt: skip
 def memory_limit(snapshot, found):
     lacking = _containers_lacking(found, "limits", ["memory"])
     lacking += [

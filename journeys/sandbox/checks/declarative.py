@@ -95,7 +95,9 @@ deployment_exists = exists_check(
 )
 
 
-@requires("Deployment", NAME, "replicas", "At least two replicas", teaches=LAB)
+@requires(
+    "Deployment", NAME, "replicas", "At least two replicas", teaches=LAB, looks_for="`spec.replicas` of 2 or more"
+)
 def replicas(snapshot, found):
     count = spec(found).get("replicas", 1)
     return result(
@@ -104,7 +106,10 @@ def replicas(snapshot, found):
     )  # fmt: skip
 
 
-@requires("Deployment", NAME, "available", "Available", teaches=LAB)
+@requires(
+    "Deployment", NAME, "available", "Available", teaches=LAB,
+    looks_for="the Deployment Available, with at least 2 replicas available (its status counts)",
+)  # fmt: skip
 def available(snapshot, found):
     count = status(found).get("availableReplicas", 0)
     return result(
@@ -115,7 +120,10 @@ def available(snapshot, found):
     )  # fmt: skip
 
 
-@requires("Deployment", NAME, "created-with-apply", "Created with kubectl apply", teaches=LAB)
+@requires(
+    "Deployment", NAME, "created-with-apply", "Created with kubectl apply", teaches=LAB,
+    looks_for="the traces `kubectl apply` leaves: the last-applied annotation, or a server-side apply entry",
+)  # fmt: skip
 def created_with_apply(snapshot, found):
     how = applied_how(found)
     return result(
@@ -127,7 +135,11 @@ def created_with_apply(snapshot, found):
     )  # fmt: skip
 
 
-@requires("Deployment", NAME, "not-changed-imperatively", "Not changed by hand since", teaches=LAB)
+@requires(
+    "Deployment", NAME, "not-changed-imperatively", "Not changed by hand since", teaches=LAB,
+    looks_for="no change since the last apply: replicas and images as applied, no `kubectl scale`, `edit`, `set` "
+    "or `patch` in its history",
+)  # fmt: skip
 def not_changed_imperatively(snapshot, found):
     reasons = imperative_changes(found)
     return result(

@@ -3,7 +3,7 @@
 The portal never reads Secrets, so Helm's own release records are not consulted.
 """
 
-from .common import listing, metadata, result
+from .common import described, listing, metadata, result
 
 LESSON = "helm-charts"
 LAB = f"{LESSON}#lab-helm-release"
@@ -36,6 +36,10 @@ def _other_releases(snapshot):
     return names
 
 
+@described(
+    "release-objects", "Objects of the release demo",
+    "objects labelled `app.kubernetes.io/managed-by: Helm` and annotated `meta.helm.sh/release-name: demo`",
+)  # fmt: skip
 def release_objects(snapshot):
     members = release_members(snapshot)
     others = _other_releases(snapshot)
@@ -52,6 +56,10 @@ def release_objects(snapshot):
     )  # fmt: skip
 
 
+@described(
+    "release-namespace", "Installed into this namespace",
+    "`meta.helm.sh/release-namespace` naming this namespace on every object of the release",
+)  # fmt: skip
 def release_namespace(snapshot):
     members = release_members(snapshot)
     elsewhere = sorted({
@@ -66,6 +74,11 @@ def release_namespace(snapshot):
     )  # fmt: skip
 
 
+@described(
+    "release-workload",
+    "The release runs a workload",
+    "a Deployment, StatefulSet or DaemonSet among the release's objects",
+)
 def release_workload(snapshot):
     workloads = [item for item in release_members(snapshot) if item.get("kind") in WORKLOAD_KINDS]
     return result(

@@ -18,7 +18,7 @@ job_exists = exists_check(
 
 
 def _field(check_id, title, field, wanted, hint, anchor):
-    @requires("Job", NAME, check_id, title, teaches=LAB)
+    @requires("Job", NAME, check_id, title, teaches=LAB, looks_for=f"`spec.{field}: {wanted}`")
     def check(snapshot, found):
         value = spec(found).get(field, 1)
         return result(
@@ -43,7 +43,10 @@ parallelism = _field(
 )  # fmt: skip
 
 
-@requires("Job", NAME, "restart-policy", "restartPolicy Never or OnFailure", teaches=LAB)
+@requires(
+    "Job", NAME, "restart-policy", "restartPolicy Never or OnFailure", teaches=LAB,
+    looks_for="`restartPolicy` `Never` or `OnFailure` in the pod template",
+)  # fmt: skip
 def restart_policy(snapshot, found):
     policy = pod_spec(found).get("restartPolicy") or "(not set)"
     return result(
@@ -54,7 +57,10 @@ def restart_policy(snapshot, found):
     )  # fmt: skip
 
 
-@requires("Job", NAME, "job-complete", "The Job completed", teaches=LAB)
+@requires(
+    "Job", NAME, "job-complete", "The Job completed", teaches=LAB,
+    looks_for="the Job's `Complete` condition: three Pods succeeded",
+)  # fmt: skip
 def job_complete(snapshot, found):
     succeeded, active = status(found).get("succeeded", 0), status(found).get("active", 0)
     failed = condition(found, "Failed")

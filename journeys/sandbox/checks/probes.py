@@ -21,7 +21,7 @@ deployment_exists = exists_check(
 
 
 def _probe_check(check_id, title, field, hint):
-    @requires("Deployment", NAME, check_id, title, teaches=LAB)
+    @requires("Deployment", NAME, check_id, title, teaches=LAB, looks_for=f"a `{field}` on every container")
     def check(snapshot, found):
         lacking = [
             container.get("name")
@@ -48,7 +48,11 @@ liveness_probes = _probe_check(
 )  # fmt: skip
 
 
-@requires("Deployment", NAME, "probe-ports-declared", "Probes check declared ports", teaches=LAB)
+@requires(
+    "Deployment", NAME, "probe-ports-declared", "Probes check declared ports", teaches=LAB,
+    looks_for="readiness and liveness probes that use `httpGet` or `tcpSocket` on a declared `containerPort` (by number "
+    "or by name), or `grpc` on a declared port number",
+)  # fmt: skip
 def probe_ports_declared(snapshot, found):
     problems = []
     for container, _ in containers(pod_spec(found), init=False):
@@ -64,6 +68,7 @@ def probe_ports_declared(snapshot, found):
             # The lab asks for readiness and liveness on the app's port; a command proves nothing about what it serves.
             if not targets and field in ON_A_PORT:
                 problems.append(f"{container.get('name')}: {field} checks no port (it runs a command)")
+            # A grpc port that is not a number never gets here: the shape check refuses it.
             for port in targets:
                 by_number = not isinstance(port, str) or (port.isascii() and port.isdigit())
                 declared = int(port) in numbers if by_number else port in names
@@ -71,15 +76,20 @@ def probe_ports_declared(snapshot, found):
                     problems.append(f"{container.get('name')}: {field} uses port {port}, which is not declared")
     return result(
         "probe-ports-declared", "Probes check declared ports", not problems,
-        expected="readiness and liveness probes use httpGet, tcpSocket or grpc on a containerPort (by number or name)",
+        expected="readiness and liveness probes use httpGet or tcpSocket on a containerPort (by number or name), or grpc on "
+        "a containerPort number",
         actual=listing(problems) or "all declared",
-        hint="Point each probe with httpGet or tcpSocket at a port listed under the container's ports (containerPort, and "
-        "a name if you refer to it by name), and declare the port your app listens on.",
+        hint="Point each probe at a port listed under the container's ports (containerPort, and a name if an httpGet or "
+        "tcpSocket probe refers to it by name; a grpc probe takes the number only), and declare the port your app "
+        "listens on.",
         teaches=f"{LESSON}#probe-mechanisms",
     )  # fmt: skip
 
 
-@requires("Deployment", NAME, "resource-requests", "CPU and memory requests", teaches=LAB)
+@requires(
+    "Deployment", NAME, "resource-requests", "CPU and memory requests", teaches=LAB,
+    looks_for="cpu and memory requests on every container",
+)  # fmt: skip
 def resource_requests(snapshot, found):
     lacking = [
         f"{container.get('name')} has {problem}"
@@ -95,7 +105,10 @@ def resource_requests(snapshot, found):
     )  # fmt: skip
 
 
-@requires("Deployment", NAME, "pods-ready", "All Pods Ready", teaches=LAB)
+@requires(
+    "Deployment", NAME, "pods-ready", "All Pods Ready", teaches=LAB,
+    looks_for="at least one replica, and every Pod of the Deployment Ready",
+)  # fmt: skip
 def pods_ready(snapshot, found):
     wanted = spec(found).get("replicas", 1)
     if wanted < 1:

@@ -4,6 +4,7 @@ from ..quantities import QuantityError, non_negative_quantity, parse_quantity
 from ..snapshot import WORKLOAD_KINDS
 from .common import (
     containers,
+    described,
     exists_check,
     listing,
     metadata,
@@ -50,6 +51,8 @@ quota_exists = exists_check(
     "The quota caps CPU, memory and Pods",
     teaches=LAB,
     hint="Create the quota first.",
+    looks_for="hard limits for `requests.cpu`, `requests.memory`, `limits.cpu`, `limits.memory` and `pods`, each "
+    "limits value at least the matching requests value",
 )
 def quota_covers_resources(snapshot, found):
     hard_values = spec(found).get("hard") or {}
@@ -105,6 +108,10 @@ def quota_value_problems(hard):
     return problems
 
 
+@described(
+    "limitrange-defaults", "A LimitRange gives containers defaults",
+    "a LimitRange entry of `type: Container` with a `defaultRequest` for cpu and memory and a `default` memory limit",
+)  # fmt: skip
 def limitrange_defaults(snapshot):
     ranges = snapshot.of_kind("LimitRange")
     good = []
@@ -151,6 +158,11 @@ def declared_holders(snapshot):
     return holders
 
 
+@described(
+    "containers-declare-resources", "Every container declares requests and a memory limit",
+    "at least one workload, and cpu and memory requests and a memory limit on every container and init container "
+    "you declare (workload templates and bare Pods)",
+)  # fmt: skip
 def containers_declare_resources(snapshot):
     holders = declared_holders(snapshot)
     lacking = []

@@ -6,7 +6,7 @@ they reference; `*` in a rule stands for every group, resource or verb.
 
 from ..report import ERROR, CheckResult
 from ..snapshot import WORKLOAD_KINDS
-from .common import exists_check, listing, metadata, missing, pod_spec, requires, result
+from .common import described, exists_check, listing, metadata, missing, pod_spec, requires, result
 
 LESSON = "serviceaccounts-and-rbac"
 LAB = f"{LESSON}#lab-least-privilege"
@@ -91,7 +91,10 @@ role_exists = exists_check(
 )
 
 
-@requires("Role", ROLE, "role-grants-pod-read-only", "pod-reader reads pods and nothing more", teaches=LAB)
+@requires(
+    "Role", ROLE, "role-grants-pod-read-only", "pod-reader reads pods and nothing more", teaches=LAB,
+    looks_for="one rule granting `get`, `list` and `watch` on `pods` in the core API group, and nothing else",
+)  # fmt: skip
 def role_grants_pod_read_only(snapshot, found):
     rules = found.get("rules") or []
     lacking = sorted(verb for verb in READ_VERBS if not any(rule_allows(rule, verb, "", "pods") for rule in rules))
@@ -113,6 +116,10 @@ def role_grants_pod_read_only(snapshot, found):
     )  # fmt: skip
 
 
+@described(
+    "rolebinding", "A RoleBinding gives pod-reader to reporter",
+    "a RoleBinding whose roleRef is the Role `pod-reader` and whose subject is the ServiceAccount `reporter`",
+)  # fmt: skip
 def rolebinding(snapshot):
     bound = [
         binding for binding in bindings_for_account(snapshot)
@@ -129,6 +136,10 @@ def rolebinding(snapshot):
     )  # fmt: skip
 
 
+@described(
+    "effective-permissions", "reporter can read pods and do nothing else",
+    "every binding that names `reporter` added up: `get`, `list` and `watch` on Pods, and nothing more",
+)  # fmt: skip
 def effective_permissions(snapshot):
     # Bindings grouped by the role they grant: a role's rules are read once, however many bindings
     # repeat it (a thousand bindings of a role of a thousand rules is a million otherwise).
@@ -171,6 +182,10 @@ def effective_permissions(snapshot):
     )  # fmt: skip
 
 
+@described(
+    "workload-uses-serviceaccount", "A workload named reporter runs as reporter",
+    "a workload named `reporter` (a Deployment, say) whose pod template sets `serviceAccountName: reporter`",
+)  # fmt: skip
 def workload_uses_serviceaccount(snapshot):
     workloads = [snapshot.get(kind, ACCOUNT) for kind in (*WORKLOAD_KINDS, "Pod")]
     workloads = [workload for workload in workloads if workload is not None]

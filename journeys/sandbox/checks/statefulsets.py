@@ -3,6 +3,7 @@
 from .common import (
     containers,
     describe_labels,
+    described,
     exists_check,
     listing,
     missing,
@@ -30,7 +31,7 @@ statefulset_exists = exists_check(
 )
 
 
-@requires("StatefulSet", NAME, "replicas", "Three replicas", teaches=LAB)
+@requires("StatefulSet", NAME, "replicas", "Three replicas", teaches=LAB, looks_for="`spec.replicas: 3`")
 def replicas(snapshot, found):
     count = spec(found).get("replicas", 1)
     return result(
@@ -39,7 +40,10 @@ def replicas(snapshot, found):
     )  # fmt: skip
 
 
-@requires("StatefulSet", NAME, "service-name", "serviceName is web", teaches=LAB)
+@requires(
+    "StatefulSet", NAME, "service-name", "serviceName is web", teaches=LAB,
+    looks_for="`spec.serviceName: web`, the headless Service that names the Pods",
+)  # fmt: skip
 def service_name(snapshot, found):
     value = spec(found).get("serviceName") or "(not set)"
     return result(
@@ -57,6 +61,7 @@ def service_name(snapshot, found):
     "Headless Service web",
     teaches=f"{LESSON}#stable-network-identity",
     hint="Create a Service named web with spec.clusterIP: None.",
+    looks_for="a Service named `web` with `clusterIP: None`",
 )
 def headless_service(snapshot, found):
     cluster_ip = spec(found).get("clusterIP")
@@ -69,6 +74,10 @@ def headless_service(snapshot, found):
     )  # fmt: skip
 
 
+@described(
+    "service-selects-pods", "The Service selects the StatefulSet's Pods",
+    "the selector of Service `web` matches the labels of the StatefulSet's pod template",
+)  # fmt: skip
 def service_selects_pods(snapshot):
     service, statefulset = snapshot.get("Service", NAME), snapshot.get("StatefulSet", NAME)
     if service is None or statefulset is None:
@@ -86,7 +95,10 @@ def service_selects_pods(snapshot):
     )  # fmt: skip
 
 
-@requires("StatefulSet", NAME, "volume-claim-template", "volumeClaimTemplate www", teaches=LAB)
+@requires(
+    "StatefulSet", NAME, "volume-claim-template", "volumeClaimTemplate www", teaches=LAB,
+    looks_for="a volumeClaimTemplate named `www`, so each Pod gets its own claim",
+)  # fmt: skip
 def volume_claim_template(snapshot, found):
     names = [(template.get("metadata") or {}).get("name") for template in spec(found).get("volumeClaimTemplates") or []]
     return result(
@@ -98,7 +110,10 @@ def volume_claim_template(snapshot, found):
     )  # fmt: skip
 
 
-@requires("StatefulSet", NAME, "volume-mounted", "The volume www is mounted", teaches=LAB)
+@requires(
+    "StatefulSet", NAME, "volume-mounted", "The volume www is mounted", teaches=LAB,
+    looks_for="a container with a volumeMount named `www`",
+)  # fmt: skip
 def volume_mounted(snapshot, found):
     mounts = [
         f"{container.get('name')} at {mount.get('mountPath')}"
@@ -115,7 +130,10 @@ def volume_mounted(snapshot, found):
     )  # fmt: skip
 
 
-@requires("StatefulSet", NAME, "pods-ready", "web-0, web-1 and web-2 are Ready", teaches=LAB)
+@requires(
+    "StatefulSet", NAME, "pods-ready", "web-0, web-1 and web-2 are Ready", teaches=LAB,
+    looks_for="the Pods `web-0`, `web-1` and `web-2` all Ready (read from the cluster or your `kubectl get` output)",
+)  # fmt: skip
 def pods_ready(snapshot, found):
     ready = status(found).get("readyReplicas", 0)
     pods = {pod["metadata"]["name"]: pod for pod in snapshot.owned_by("Pod", found)}
