@@ -116,7 +116,7 @@ def pods_ready_check(kind, name, *, teaches, lab_anchor):
             "pods-ready", "Every Pod Ready", wanted >= 1 and not troubles and ready >= wanted,
             expected=f"{max(wanted, 1)} Ready Pod{'s' if max(wanted, 1) != 1 else ''}", actual=actual,
             hint="Read what Kubernetes says about the Pod: `kubectl describe pod <name>` (its Events at the end), "
-            "`kubectl logs <name> --previous` after a restart, and `kubectl get events --sort-by=.lastTimestamp`. "
+            "`kubectl logs <name> --previous` after a restart, and `kubectl events --types=Warning`. "
             "If you pasted output, include the Pods: `kubectl get deployment,replicaset,pod -o yaml`.",
             teaches=teaches,
         )  # fmt: skip
