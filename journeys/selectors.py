@@ -1,5 +1,6 @@
 """Reads for the pages. Each returns everything its page needs in a fixed number of queries."""
 
+import hashlib
 import random
 from dataclasses import dataclass
 
@@ -258,6 +259,43 @@ def quiz_questions_for_seed(quiz, seed, questions=None):
     return questions
 
 
+def quiz_questions_digest(questions):
+    """What a quiz form's ``questions`` mean, in 16 characters: which questions, of which kind, with
+    which choices. Their wording, order and answer key are left out: after a reworded prompt or a
+    corrected answer the learner's answers still mean what they meant, so open forms stay valid."""
+    parts = []
+    for question in questions:
+        choice_ids = ",".join(str(choice_id) for choice_id in sorted(choice.id for choice in question.choices.all()))
+        parts.append(f"{question.id}:{question.kind}:{choice_ids}")
+    parts.sort()
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def quiz_form_questions(quiz, form):
+    """The questions ``form`` (an open quiz form) shows, in its order, as ``quiz`` has them now; None
+    when they changed since it was handed out, so the learner's answers cannot be graded as meant.
+
+    A form of a quiz that draws lists the questions it drew: questions added to the pool since leave
+    it alone, while a shown question removed, a changed kind or choices, or another draw size make it
+    out of date. Any other form shows the whole quiz, so its digest covers which questions there are.
+    Reads the quiz's prefetched (cached) questions: no query.
+    """
+    pool = list(quiz.questions.all())
+    if not form.questions_digest:
+        # Handed out before forms carried a digest (such forms expire after QUIZ_FORM_MAX_AGE).
+        return quiz_questions_for_seed(quiz, form.seed, pool)
+    if form.question_ids:
+        if not quiz.draw or len(form.question_ids) != min(quiz.draw, len(pool)):
+            return None
+        by_id = {question.id: question for question in pool}
+        questions = [by_id.get(question_id) for question_id in form.question_ids]
+        if any(question is None for question in questions):
+            return None
+    else:
+        questions = quiz_questions_for_seed(quiz, form.seed, pool)
+    return questions if quiz_questions_digest(questions) == form.questions_digest else None
+
+
 def shuffled_choices(question, seed):
     """Choices in the order this attempt shows them; ordering steps are never shown already solved."""
     choices = list(question.choices.all())
@@ -273,7 +311,8 @@ def shuffled_choices(question, seed):
 
 def quiz_state(*, learner, quiz, open_form):
     pool = list(quiz.questions.all())
-    questions = quiz_questions_for_seed(quiz, open_form.seed, pool)
+    # The open form is always one its quiz can take (quiz_form_open replaces any other).
+    questions = quiz_form_questions(quiz, open_form)
     for question in questions:
         question.shown_choices = shuffled_choices(question, open_form.seed)
         # Defaults for what a rejected submission fills in: a missing attribute costs the template
