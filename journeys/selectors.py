@@ -229,7 +229,10 @@ def quiz_with_questions(quiz_filter):
         )
         if found is None:
             return False
-        found.problems = stored_quiz_problems(found, list(found.questions.all()))
+        questions = list(found.questions.all())
+        found.problems = stored_quiz_problems(found, questions)
+        # Worked out once per content version: every page view and submission checks a form with them.
+        found.question_signatures = {question.id: question_signature(question) for question in questions}
         return found
 
     return cached(name, build) or None
@@ -253,21 +256,26 @@ def quiz_questions_for_seed(quiz, seed, questions=None):
     """The questions of one attempt, in the order shown: a random draw for an assessment, else all."""
     if questions is None:
         questions = list(quiz.questions.order_by("order", "id").prefetch_related("choices"))
-    rng = random.Random(seed)  # noqa: S311 - shuffling quiz choices, not security
     if quiz.draw and quiz.draw < len(questions):
-        questions = rng.sample(questions, quiz.draw)
+        questions = random.Random(seed).sample(questions, quiz.draw)  # noqa: S311 - which questions, not security
     return questions
 
 
-def quiz_questions_digest(questions):
-    """What a quiz form's ``questions`` mean, in 16 characters: which questions, of which kind, with
-    which choices. Their wording, order and answer key are left out: after a reworded prompt or a
-    corrected answer the learner's answers still mean what they meant, so open forms stay valid."""
-    parts = []
-    for question in questions:
-        choice_ids = ",".join(str(choice_id) for choice_id in sorted(choice.id for choice in question.choices.all()))
-        parts.append(f"{question.id}:{question.kind}:{choice_ids}")
-    parts.sort()
+def question_signature(question):
+    """What an answer to ``question`` means: the question, its kind and its choices. Not its wording
+    or its answer key: after a reworded prompt or a corrected answer, the learner's answers still
+    mean what they meant."""
+    choice_ids = ",".join(str(choice_id) for choice_id in sorted(choice.id for choice in question.choices.all()))
+    return f"{question.id}:{question.kind}:{choice_ids}"
+
+
+def quiz_questions_digest(quiz, questions):
+    """What a form of ``quiz`` showing ``questions`` asks, in 16 characters (their order left out).
+
+    Uses the signatures cached with the quiz (see quiz_with_questions) when it has them.
+    """
+    signatures = getattr(quiz, "question_signatures", None) or {}
+    parts = sorted(signatures.get(question.id) or question_signature(question) for question in questions)
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
@@ -293,7 +301,7 @@ def quiz_form_questions(quiz, form):
             return None
     else:
         questions = quiz_questions_for_seed(quiz, form.seed, pool)
-    return questions if quiz_questions_digest(questions) == form.questions_digest else None
+    return questions if quiz_questions_digest(quiz, questions) == form.questions_digest else None
 
 
 def shuffled_choices(question, seed):

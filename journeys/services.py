@@ -133,7 +133,7 @@ def quiz_form_issue(quiz, *, owner=""):
         seed=seed,
         owner=owner,
         question_ids=[question.id for question in questions] if quiz.draw else (),
-        questions_digest=quiz_questions_digest(questions),
+        questions_digest=quiz_questions_digest(quiz, questions),
     )
 
 
