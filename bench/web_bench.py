@@ -1036,7 +1036,8 @@ def fresh_form_lines(browsers, answers, count, seed):
     Each learner's page gives their CSRF token and the quiz's questions; the forms themselves are
     made by the portal's own code (same secret key as the server), as its pages would hand them out.
     """
-    from journeys.services import new_quiz_form
+    from journeys.models import Quiz
+    from journeys.services import quiz_form_read
 
     rng = random.Random(seed)  # noqa: S311 - sample answers
     pages = []
@@ -1048,7 +1049,8 @@ def fresh_form_lines(browsers, answers, count, seed):
     lines = []
     for number in range(count):
         cookie, form = pages[number % len(pages)]
-        fresh = replace(form, token=new_quiz_form(form.quiz_id).token)
+        # The page's own form renewed: the same learner and questions, an attempt never recorded.
+        fresh = replace(form, token=quiz_form_read(form.token, quiz=Quiz(pk=form.quiz_id)).renewed().token)
         lines.append(f"{cookie}\t{fresh.body(answers, rng)}\n")
     return "".join(lines), form.quiz_id
 

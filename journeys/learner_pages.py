@@ -15,7 +15,7 @@ the learner is known from the session. That is safe because the page was rendere
 session, and a password change, deactivation or deletion saves the user, which replaces the
 version, so the next request goes through authentication again. The CSRF token is swapped for the
 request's own; the quiz token in the page is the session's open form, which only a submission
-(a write) replaces.
+(a write) replaces, or a curriculum edit that changes its questions (which retires the page anyway).
 """
 
 import hashlib

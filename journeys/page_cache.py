@@ -2,7 +2,8 @@
 
 Such a page is the same for every first-time reader except two values: the CSRF token and the
 signed quiz token. The rendered page is cached per content version with those two replaced by
-markers, and each response gets fresh ones; the quiz keeps the seed it was rendered with, so every
+markers, and each response gets fresh ones; the quiz form keeps the seed, the questions and the
+digest of their meaning it was rendered with (each new token is that form renewed), so every
 first-time reader sees the same question order until they start a session (after which their own
 open form, with its own seed, is used).
 """
@@ -27,6 +28,10 @@ class CachedPage:
     content_type: str
     quiz_id: int | None = None
     quiz_seed: int | None = None
+    # What the page's form shows (see OpenQuizForm); a page stored before these existed has the
+    # defaults, and its forms are graded as forms were then.
+    quiz_question_ids: tuple = ()
+    quiz_digest: str = ""
 
 
 def applies(request):
@@ -73,7 +78,10 @@ def serve(request):
         _local_put(name, version, page)
     html = page.html.replace(CSRF_MARK, get_token(request))
     if page.quiz_id is not None:
-        html = html.replace(QUIZ_MARK, new_quiz_form(page.quiz_id, seed=page.quiz_seed).token)
+        form = new_quiz_form(
+            page.quiz_id, seed=page.quiz_seed, question_ids=page.quiz_question_ids, questions_digest=page.quiz_digest
+        )
+        html = html.replace(QUIZ_MARK, form.token)
     return HttpResponse(html, content_type=page.content_type)
 
 
@@ -85,6 +93,7 @@ def store(request, response, *, csrf_token, quiz_form=None):
     if quiz_form is not None:
         page.html = page.html.replace(quiz_form.token, QUIZ_MARK)
         page.quiz_id, page.quiz_seed = quiz_form.quiz_id, quiz_form.seed
+        page.quiz_question_ids, page.quiz_digest = quiz_form.question_ids, quiz_form.questions_digest
     name = _name(request)
     cached_set(name, page)
     _local_put(name, content_version(), page)

@@ -1,5 +1,6 @@
 """Reads for the pages. Each returns everything its page needs in a fixed number of queries."""
 
+import hashlib
 import random
 from dataclasses import dataclass
 
@@ -228,7 +229,10 @@ def quiz_with_questions(quiz_filter):
         )
         if found is None:
             return False
-        found.problems = stored_quiz_problems(found, list(found.questions.all()))
+        questions = list(found.questions.all())
+        found.problems = stored_quiz_problems(found, questions)
+        # Worked out once per content version: every page view and submission checks a form with them.
+        found.question_signatures = {question.id: question_signature(question) for question in questions}
         return found
 
     return cached(name, build) or None
@@ -252,10 +256,52 @@ def quiz_questions_for_seed(quiz, seed, questions=None):
     """The questions of one attempt, in the order shown: a random draw for an assessment, else all."""
     if questions is None:
         questions = list(quiz.questions.order_by("order", "id").prefetch_related("choices"))
-    rng = random.Random(seed)  # noqa: S311 - shuffling quiz choices, not security
     if quiz.draw and quiz.draw < len(questions):
-        questions = rng.sample(questions, quiz.draw)
+        questions = random.Random(seed).sample(questions, quiz.draw)  # noqa: S311 - which questions, not security
     return questions
+
+
+def question_signature(question):
+    """What an answer to ``question`` means: the question, its kind and its choices. Not its wording
+    or its answer key: after a reworded prompt or a corrected answer, the learner's answers still
+    mean what they meant."""
+    choice_ids = ",".join(str(choice_id) for choice_id in sorted(choice.id for choice in question.choices.all()))
+    return f"{question.id}:{question.kind}:{choice_ids}"
+
+
+def quiz_questions_digest(quiz, questions):
+    """What a form of ``quiz`` showing ``questions`` asks, in 16 characters (their order left out).
+
+    Uses the signatures cached with the quiz (see quiz_with_questions) when it has them.
+    """
+    signatures = getattr(quiz, "question_signatures", None) or {}
+    parts = sorted(signatures.get(question.id) or question_signature(question) for question in questions)
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def quiz_form_questions(quiz, form):
+    """The questions ``form`` (an open quiz form) shows, in its order, as ``quiz`` has them now; None
+    when they changed since it was handed out, so the learner's answers cannot be graded as meant.
+
+    A form of a quiz that draws lists the questions it drew: questions added to the pool since leave
+    it alone, while a shown question removed, a changed kind or choices, or another draw size make it
+    out of date. Any other form shows the whole quiz, so its digest covers which questions there are.
+    Reads the quiz's prefetched (cached) questions: no query.
+    """
+    pool = list(quiz.questions.all())
+    if not form.questions_digest:
+        # Handed out before forms carried a digest (such forms expire after QUIZ_FORM_MAX_AGE).
+        return quiz_questions_for_seed(quiz, form.seed, pool)
+    if form.question_ids:
+        if not quiz.draw or len(form.question_ids) != min(quiz.draw, len(pool)):
+            return None
+        by_id = {question.id: question for question in pool}
+        questions = [by_id.get(question_id) for question_id in form.question_ids]
+        if any(question is None for question in questions):
+            return None
+    else:
+        questions = quiz_questions_for_seed(quiz, form.seed, pool)
+    return questions if quiz_questions_digest(quiz, questions) == form.questions_digest else None
 
 
 def shuffled_choices(question, seed):
@@ -273,7 +319,8 @@ def shuffled_choices(question, seed):
 
 def quiz_state(*, learner, quiz, open_form):
     pool = list(quiz.questions.all())
-    questions = quiz_questions_for_seed(quiz, open_form.seed, pool)
+    # The open form is always one its quiz can take (quiz_form_open replaces any other).
+    questions = quiz_form_questions(quiz, open_form)
     for question in questions:
         question.shown_choices = shuffled_choices(question, open_form.seed)
         # Defaults for what a rejected submission fills in: a missing attribute costs the template

@@ -25,12 +25,16 @@ from .sandbox.gate import check_slot
 from .sandbox.labs import evaluate, kinds_for
 from .sandbox.report import storable
 from .sandbox.sources import SourceError
-from .selectors import quiz_questions_for_seed
+from .selectors import quiz_form_questions, quiz_questions_digest, quiz_questions_for_seed
 
 OPEN_FORMS_SESSION_KEY = "open_quiz_forms"
 QUIZ_FORM_SALT = "journeys.quiz-form"
 QUIZ_FORM_OWNER_SALT = "journeys.quiz-form.owner"
 SOMEONE_ELSES_FORM = "This quiz form belongs to someone else. Reload the page to get your own."
+QUIZ_CHANGED = (
+    "This quiz changed since you opened it, so your answers were not recorded. "
+    "Here is the current form: check your answers and submit again."
+)
 logger = logging.getLogger(__name__)
 
 
@@ -44,10 +48,14 @@ class OpenQuizForm:
     Its token is signed and carries the attempt's id, seed and start time, so a submission needs
     nothing from the server to be graded, and the id makes a second submit of the same form
     harmless. It also carries a digest of the learner it was handed to (``owner``), so nobody else
-    can record an attempt with it. Visitors who already have a session keep their open form there,
-    so a reload shows the same questions in the same order; a first-time visitor gets no session
-    (and no database write) just for reading a page, and so no learner key to bind the form to:
-    their form has no owner, and whoever submits it first owns the attempt.
+    can record an attempt with it, and one of what its questions meant (``questions_digest``), so
+    answers to a question an author changed since are never graded against the new one; a form of
+    a quiz that draws lists the questions it drew, so a grown pool leaves it as it was.
+
+    Visitors who already have a session keep their open form there, so a reload shows the same
+    questions in the same order; a first-time visitor gets no session (and no database write) just
+    for reading a page, and so no learner key to bind the form to: their form has no owner, and
+    whoever submits it first owns the attempt.
     """
 
     attempt_id: str
@@ -56,6 +64,10 @@ class OpenQuizForm:
     quiz_id: int
     # A digest of the learner's key (see quiz_form_owner); "" for a form handed to nobody known.
     owner: str = ""
+    # The questions drawn, in the order shown: a quiz with ``draw`` only, () for any other.
+    question_ids: tuple = ()
+    # See selectors.quiz_questions_digest; "" on a form handed out before forms carried one.
+    questions_digest: str = ""
     # The token this form was read from, if any: re-signing would change its timestamp.
     signed: str = field(default="", compare=False)
 
@@ -67,7 +79,21 @@ class OpenQuizForm:
         payload = {"a": self.attempt_id, "s": self.seed, "t": self.issued_at.isoformat(), "q": self.quiz_id}
         if self.owner:
             payload["o"] = self.owner
+        if self.question_ids:
+            payload["i"] = list(self.question_ids)
+        if self.questions_digest:
+            payload["d"] = self.questions_digest
         return signing.dumps(payload, salt=QUIZ_FORM_SALT, compress=True)
+
+    def renewed(self):
+        """A form never seen before with the same learner and questions: a new attempt id and start time."""
+        return new_quiz_form(
+            self.quiz_id,
+            seed=self.seed,
+            owner=self.owner,
+            question_ids=self.question_ids,
+            questions_digest=self.questions_digest,
+        )
 
 
 def quiz_form_owner(learner):
@@ -79,42 +105,73 @@ def quiz_form_owner(learner):
     return salted_hmac(QUIZ_FORM_OWNER_SALT, key).hexdigest()[:32]
 
 
-def new_quiz_form(quiz_id, *, seed=None, owner=""):
-    """A form never seen before: a new attempt id and start time, and a new seed unless one is given."""
-    seed = secrets.randbelow(2**31) if seed is None else seed
-    return OpenQuizForm(str(uuid.uuid4()), seed, timezone.now(), quiz_id, owner)
+def new_quiz_form(quiz_id, *, seed, owner="", question_ids=(), questions_digest=""):
+    """A form never seen before of questions already worked out: a new attempt id and start time."""
+    return OpenQuizForm(
+        str(uuid.uuid4()),
+        seed,
+        timezone.now(),
+        quiz_id,
+        owner,
+        question_ids=tuple(question_ids),
+        questions_digest=questions_digest,
+    )
+
+
+def new_seed():
+    """A new form's seed: the questions a quiz that draws shows, and the order of their choices.
+    Replaceable in tests."""
+    return secrets.randbelow(2**31)
+
+
+def quiz_form_issue(quiz, *, owner=""):
+    """A new form of ``quiz`` (as quiz_with_questions loads it: no query) with a new seed and its draw."""
+    seed = new_seed()
+    questions = quiz_questions_for_seed(quiz, seed, list(quiz.questions.all()))
+    return new_quiz_form(
+        quiz.pk,
+        seed=seed,
+        owner=owner,
+        question_ids=[question.id for question in questions] if quiz.draw else (),
+        questions_digest=quiz_questions_digest(quiz, questions),
+    )
 
 
 def quiz_form_open(*, session, quiz, learner, renew=False):
     """The learner's open form for ``quiz``: kept in an existing session, never the reason to start one.
 
-    Never one that can no longer be submitted: an expired form is replaced here (a reload of the
-    page is what the "out of date" message asks for, so it must bring a new form). A form already
-    recorded is replaced too, but that takes a query, so it is found where the attempts are read
-    anyway: quiz_form_recorded() on the page, and the unique token on submission.
+    Never one that can no longer be submitted: an expired form, or one whose questions an author
+    changed since, is replaced here (a reload of the page is what the "out of date" message asks
+    for, so it must bring a new form). A form already recorded is replaced too, but that takes a
+    query, so it is found where the attempts are read anyway: quiz_form_recorded() on the page,
+    and the unique token on submission.
 
     A form kept in the session stays even if it was handed to the learner's anonymous key before
     they logged in (login keeps the session's data): the session is the same person's, and its
     form is accepted as theirs when submitted.
     """
     if session.session_key is None and not session.modified:
-        return new_quiz_form(quiz.pk, owner=quiz_form_owner(learner))
+        return quiz_form_issue(quiz, owner=quiz_form_owner(learner))
     forms = session.get(OPEN_FORMS_SESSION_KEY, {})
     token = forms.get(str(quiz.pk))
     form = None if (token is None or renew) else _stored_form(token, quiz)
     if form is None:
-        form = new_quiz_form(quiz.pk, owner=quiz_form_owner(learner))
+        form = quiz_form_issue(quiz, owner=quiz_form_owner(learner))
         forms[str(quiz.pk)] = form.token
         session[OPEN_FORMS_SESSION_KEY] = forms
     return form
 
 
 def _stored_form(token, quiz):
-    """The session's form, or None when it is expired or unreadable (a rotated key, another quiz)."""
+    """The session's form, or None when it is expired, unreadable (a rotated key, another quiz) or
+    of questions that changed since it was handed out."""
     try:
-        return quiz_form_read(token, quiz=quiz)
+        form = quiz_form_read(token, quiz=quiz)
     except QuizSubmissionError:
         return None
+    if form is None or quiz_form_questions(quiz, form) is None:
+        return None
+    return form
 
 
 def quiz_form_recorded(form, attempts):
@@ -137,8 +194,16 @@ def quiz_form_read(token, *, quiz, check_age=True):
         raise QuizSubmissionError("This quiz form is damaged. Reload the page and answer again.") from None
     if payload.get("q") != quiz.pk:
         raise QuizSubmissionError("This answer sheet belongs to another quiz. Reload the page and answer again.")
-    issued_at = datetime.fromisoformat(payload["t"])
-    return OpenQuizForm(payload["a"], payload["s"], issued_at, payload["q"], payload.get("o", ""), signed=token)
+    return OpenQuizForm(
+        payload["a"],
+        payload["s"],
+        datetime.fromisoformat(payload["t"]),
+        payload["q"],
+        payload.get("o", ""),
+        question_ids=tuple(payload.get("i", ())),
+        questions_digest=payload.get("d", ""),
+        signed=token,
+    )
 
 
 def question_spec(question):
@@ -162,8 +227,10 @@ def quiz_submit(*, learner, session, quiz, token, data):
 
     A second submit of the same form (double click, two tabs, a retry) returns the first attempt
     instead of recording another; the unique token makes that hold even for concurrent requests.
-    A form handed to somebody else is refused (403) and changes nothing. Whatever is refused, the
-    session is left with a form that can be submitted, so a quiz never wedges.
+    A form handed to somebody else is refused (403) and changes nothing. So is one that is out of
+    date (409): expired, or of questions an author changed since (removed, or a new kind or new
+    choices), whose answers would be graded against questions the learner never saw. Whatever is
+    refused, the session is left with a form that can be submitted, so a quiz never wedges.
     """
     open_form = quiz_form_read(token, quiz=quiz, check_age=False)
     is_open = _is_the_open_form(session, open_form)
@@ -179,9 +246,13 @@ def quiz_submit(*, learner, session, quiz, token, data):
         if is_open:
             quiz_form_open(session=session, quiz=quiz, learner=learner, renew=True)
         raise QuizSubmissionError("This quiz form is out of date. Reload the page and answer again.", status=409)
+    # The quiz usually arrives with its questions and choices prefetched (and cached): no query.
+    questions = quiz_form_questions(quiz, open_form)
+    if questions is None:
+        if is_open:
+            quiz_form_open(session=session, quiz=quiz, learner=learner, renew=True)
+        raise QuizSubmissionError(QUIZ_CHANGED, status=409)
 
-    # The quiz usually arrives with its questions and choices prefetched (and cached): reuse them.
-    questions = quiz_questions_for_seed(quiz, open_form.seed, list(quiz.questions.all()))
     specs = [question_spec(question) for question in questions]
     answers = parse_quiz_answers(data, specs)
     outcomes, score, passed = grade_quiz(specs, answers, pass_mark=quiz.pass_mark)

@@ -17,6 +17,7 @@ from journeys import services
 from journeys.learners import SESSION_KEY as ANON_SESSION_KEY
 from journeys.models import QuestionResponse, QuizAttempt
 from tests import factories
+from tests.test_admin_quizzes import change_question, page_text, question_data, stored_rows
 
 pytestmark = pytest.mark.django_db
 TOKEN = re.compile(r'name="token" value="([^"]+)"')
@@ -212,3 +213,263 @@ def test_a_form_handed_to_a_first_time_visitor_is_bound_to_nobody(user, quiz_set
     assert own != token and services.quiz_form_read(own, quiz=quiz).owner
     assert submit(visitor, quiz, {**right, "token": own}).status_code == 302
     assert QuizAttempt.objects.filter(user__isnull=True).count() == 1
+
+
+# --- Forms opened before an author's edit ---
+# A form remembers what it asked (its questions' ids, kinds and choice ids, and a drawn form the
+# questions it drew): an edit that keeps their meaning leaves it valid; one that changes it makes the
+# form out of date, refused in plain words with the current form in the same answer, never graded
+# against questions the learner did not see and never called tampering.
+
+QUIZ_CHANGED = "This quiz changed since you opened it, so your answers were not recorded."
+
+
+@pytest.fixture
+def staff():
+    client = Client()
+    client.force_login(factories.UserFactory(is_staff=True, is_superuser=True))
+    return client
+
+
+def edit_question(staff, question, *, kind=None, rows=None, **fields):
+    """Save ``question`` through its admin page with ``fields`` changed (its choices as stored unless ``rows``)."""
+    values = {
+        "prompt": question.prompt,
+        "explanation": question.explanation,
+        "order": question.order,
+        "accepted_answers": "\n".join(question.accepted_answers),
+        "wrong_feedback": question.wrong_feedback,
+        **fields,
+    }
+    rows = stored_rows(question) if rows is None else rows
+    data = question_data(quiz=question.quiz, kind=kind or question.kind, rows=rows, question=question, **values)
+    response = change_question(staff, question, data)
+    assert response.status_code == 302, page_text(response)[:3000]
+
+
+def delete_question(staff, question):
+    response = staff.post(reverse("admin:journeys_question_delete", args=[question.pk]), {"post": "yes"})
+    assert response.status_code == 302, page_text(response)[:3000]
+
+
+def refused_as_changed(response, old_token):
+    """Assert ``response`` is the plain out-of-date refusal; return the current form's token it shows."""
+    text = page_text(response)
+    assert response.status_code == 409, text[:3000]
+    assert QUIZ_CHANGED in text and "not in this quiz" not in text
+    fresh = TOKEN.search(text).group(1)
+    assert fresh != old_token, "the refusal shows a new form"
+    return fresh
+
+
+def without(answers, question):
+    return {name: value for name, value in answers.items() if not re.match(rf"q{question.pk}(-|$)", name)}
+
+
+# Each case: the question edited, and the fields its admin page is saved with.
+EDITS_THAT_KEEP_THE_MEANING = {
+    "prompt and explanation reworded": (
+        "single",
+        lambda question: {"prompt": "Which one keeps names?", "explanation": "Sticky identities."},
+    ),
+    "a wrong choice reworded": (
+        "single",
+        lambda question: {"rows": stored_rows(question, Deployment={"text": "A Deployment", "feedback": "Random."})},
+    ),
+    "moved to the end of the quiz": ("single", lambda question: {"order": 9}),
+    "another accepted answer": ("short", lambda question: {"accepted_answers": "OnFailure\nOn failure"}),
+}
+
+
+@pytest.mark.parametrize("edit", EDITS_THAT_KEEP_THE_MEANING)
+def test_an_edit_that_keeps_the_questions_meaning_leaves_open_forms_valid(user, quiz_setup, staff, edit):
+    quiz, questions, right = quiz_setup
+    kind, fields = EDITS_THAT_KEEP_THE_MEANING[edit]
+    question = questions[kind]
+    fields = fields(question)
+    client = started_learner(user)
+    token = open_quiz(client, quiz)
+    visitor = Client()
+    visitor_token = open_quiz(visitor, quiz)
+
+    edit_question(staff, question, **fields)
+    assert open_quiz(client, quiz) == token, "a reload after the edit shows the same form"
+    response = submit(client, quiz, {**right, "token": token})
+    attempt = QuizAttempt.objects.get()
+    assert response.status_code == 302 and response["Location"] == attempt.get_absolute_url()
+    assert attempt.score == 100 and QuestionResponse.objects.count() == 6
+    assert submit(visitor, quiz, {**right, "token": visitor_token}).status_code == 302, "a first-time visitor's too"
+
+
+@pytest.mark.parametrize("learner_kind", ["signed in", "first-time visitor"])
+def test_a_deleted_question_makes_open_forms_out_of_date_in_plain_words(user, quiz_setup, staff, learner_kind):
+    quiz, questions, right = quiz_setup
+    client = started_learner(user) if learner_kind == "signed in" else Client()
+    token = open_quiz(client, quiz)
+
+    delete_question(staff, questions["kubectl"])
+    response = submit(client, quiz, {**right, "token": token}, htmx=True)
+    fresh = refused_as_changed(response, token)
+    assert not QuizAttempt.objects.exists() and not QuestionResponse.objects.exists()
+    if learner_kind == "signed in":
+        assert open_forms(client, quiz) == fresh, "the session holds the form shown"
+
+    response = submit(client, quiz, {**without(right, questions["kubectl"]), "token": fresh})
+    attempt = QuizAttempt.objects.get()
+    assert response.status_code == 302 and response["Location"] == attempt.get_absolute_url()
+    assert len(attempt.question_ids) == 5 and attempt.score == 100
+
+
+def test_a_new_choice_makes_an_open_form_out_of_date_and_the_next_page_view_brings_one_that_records(
+    user, quiz_setup, staff
+):
+    quiz, questions, right = quiz_setup
+    client = started_learner(user)
+    token = open_quiz(client, quiz)
+    multiple = questions["multiple"]
+
+    edit_question(staff, multiple, rows=[*stored_rows(multiple), {"text": "Pod", "feedback": "A Pod restarts."}])
+    fresh = open_quiz(client, quiz)
+    assert fresh != token, "the page view replaced the form"
+    assert refused_as_changed(submit(client, quiz, {**right, "token": token}, htmx=True), token) == fresh
+    assert not QuizAttempt.objects.exists()
+    assert submit(client, quiz, {**right, "token": fresh}).status_code == 302
+    assert QuizAttempt.objects.get().score == 100
+
+
+def test_a_form_is_still_bound_to_its_learner_after_its_quiz_changed(quiz_setup, staff):
+    quiz, questions, right = quiz_setup
+    owner = started_learner(factories.UserFactory())
+    intruder = started_learner(factories.UserFactory())
+    token = open_quiz(owner, quiz)
+    intruder_form = open_quiz(intruder, quiz)
+
+    edit_question(staff, questions["short"], kind="kubectl", accepted_answers="kubectl get pods")
+    response = submit(intruder, quiz, {**right, "token": token}, htmx=True)
+    assert response.status_code == 403 and "belongs to someone else" in page_text(response)
+    assert QUIZ_CHANGED not in page_text(response), "nothing about the owner's form"
+    assert not QuizAttempt.objects.exists()
+    assert open_forms(owner, quiz) == token, "the owner's form is left alone"
+    assert open_forms(intruder, quiz) not in (token, intruder_form), "the intruder's own form is current"
+
+    fresh = open_quiz(owner, quiz)
+    assert fresh != token, "the owner's next page view brings the current form"
+    assert (
+        submit(owner, quiz, {**right, f"q{questions['short'].id}": "kubectl get pods", "token": fresh}).status_code
+        == 302
+    )
+    assert QuizAttempt.objects.get().score == 100
+
+
+def test_a_recorded_form_sent_again_after_its_quiz_changed_returns_its_result(user, quiz_setup, staff):
+    quiz, questions, right = quiz_setup
+    client = started_learner(user)
+    token = open_quiz(client, quiz)
+    first = submit(client, quiz, {**right, "token": token})
+    assert first.status_code == 302
+
+    single = questions["single"]
+    rows = [{**row, "delete": True} for row in stored_rows(single)]
+    edit_question(staff, single, kind="short", rows=rows, accepted_answers="StatefulSet")
+    again = submit(client, quiz, {**right, "token": token})
+    assert again.status_code == 302 and again["Location"] == first["Location"], "what was acknowledged stands"
+    assert QuizAttempt.objects.count() == 1
+
+
+def test_a_cached_pages_forms_carry_what_the_page_asked(quiz_setup, staff):
+    quiz, questions, right = quiz_setup
+    open_quiz(Client(), quiz)  # the first reader's page is stored for the next ones
+    reader, other_reader = Client(), Client()
+    token, other_token = open_quiz(reader, quiz), open_quiz(other_reader, quiz)
+    assert token != other_token
+
+    edit_question(staff, questions["ordering"], prompt="Put the steps of a request in order.")
+    assert submit(reader, quiz, {**right, "token": token}).status_code == 302, "a reworded prompt: still valid"
+
+    delete_question(staff, questions["short"])
+    fresh = refused_as_changed(submit(other_reader, quiz, {**right, "token": other_token}, htmx=True), other_token)
+    assert submit(other_reader, quiz, {**without(right, questions["short"]), "token": fresh}).status_code == 302
+    assert QuizAttempt.objects.count() == 2
+
+
+def test_a_form_handed_out_before_forms_carried_their_questions_is_graded_as_then(quiz_setup):
+    quiz, _, right = quiz_setup
+    payload = {"a": "8a4c3f2e-3b1d-4c55-9a55-3f0d1b9e2c71", "s": 7, "t": "2026-01-01T00:00:00+00:00", "q": quiz.pk}
+    legacy = signing.dumps(payload, salt=services.QUIZ_FORM_SALT, compress=True)
+    assert submit(Client(), quiz, {**right, "token": legacy}).status_code == 302
+    assert QuizAttempt.objects.get().score == 100
+
+
+# --- A final assessment that draws its questions ---
+
+
+@pytest.fixture
+def drawn_assessment():
+    """A final assessment drawing 2 of 4 short-answer questions (each answered "a")."""
+    journey = factories.JourneyFactory()
+    final = factories.QuizFactory(lesson=None, journey=journey, is_final=True, draw=2)
+    for order in range(4):
+        factories.QuestionFactory(quiz=final, kind="short", accepted_answers=["a"], order=order)
+    return final
+
+
+def open_assessment(client, final):
+    """The token of the assessment's form and the ids of the questions it shows, in order."""
+    page = client.get(reverse("journeys:assessment", args=[final.journey.slug])).content.decode()
+    return TOKEN.search(page).group(1), [int(number) for number in re.findall(r'name="q(\d+)"', page)]
+
+
+def answer_all(client, final, token, shown):
+    return submit(client, final, {"token": token, **{f"q{number}": "a" for number in shown}}, htmx=True)
+
+
+def test_a_drawn_form_keeps_its_questions_on_reload_while_the_pool_grows(user, drawn_assessment, staff):
+    final = drawn_assessment
+    client = started_learner(user)
+    token, shown = open_assessment(client, final)
+    response = staff.post(
+        reverse("admin:journeys_question_add"), question_data(quiz=final, kind="short", accepted_answers="b", order=9)
+    )
+    assert response.status_code == 302
+    assert final.questions.count() == 5
+
+    assert open_assessment(client, final) == (token, shown), "the same form, the same questions"
+    assert answer_all(client, final, token, shown).status_code == 200
+    attempt = QuizAttempt.objects.get()
+    assert attempt.question_ids == shown and attempt.score == 100
+
+
+@pytest.mark.parametrize("one_it_shows", [True, False], ids=["a question it shows", "a question it does not show"])
+def test_a_drawn_form_is_out_of_date_only_when_one_of_its_questions_is_removed(
+    user, drawn_assessment, staff, one_it_shows
+):
+    final = drawn_assessment
+    client = started_learner(user)
+    token, shown = open_assessment(client, final)
+    removed = next(question for question in final.questions.all() if (question.pk in shown) == one_it_shows)
+    delete_question(staff, removed)
+
+    response = answer_all(client, final, token, shown)
+    if not one_it_shows:
+        assert response.status_code == 200 and QuizAttempt.objects.get().question_ids == shown
+        return
+    fresh = refused_as_changed(response, token)
+    assert not QuizAttempt.objects.exists()
+    fresh_token, fresh_shown = open_assessment(client, final)
+    assert fresh_token == fresh and removed.pk not in fresh_shown and len(fresh_shown) == 2
+    assert answer_all(client, final, fresh, fresh_shown).status_code == 200
+    assert QuizAttempt.objects.get().question_ids == fresh_shown
+
+
+def test_a_new_draw_size_makes_drawn_forms_out_of_date(user, drawn_assessment):
+    final = drawn_assessment
+    client = started_learner(user)
+    token, shown = open_assessment(client, final)
+    final.draw = 3
+    final.save()
+
+    fresh = refused_as_changed(answer_all(client, final, token, shown), token)
+    fresh_token, fresh_shown = open_assessment(client, final)
+    assert fresh_token == fresh and len(fresh_shown) == 3
+    assert answer_all(client, final, fresh, fresh_shown).status_code == 200
+    assert QuizAttempt.objects.get().question_ids == fresh_shown
