@@ -107,7 +107,12 @@ VALUE_MEANINGS = {
 # given (cobra's `Changed`). `logs -l app=web --tail=-1` prints every line, `logs -l app=web` the last 10;
 # `apply --server-side --field-manager=kubectl-client-side-apply` keeps that manager, without it "kubectl".
 # Required flags (`scale --replicas`) are marked in the flag table; `--output` is kept beside `--template`.
-DEFAULT_GIVEN_MATTERS = {(("logs",), "tail"), (("apply",), "field-manager"), (("diff",), "field-manager")}
+# Each maps to the flag beside which it matters (kubectl's logs.go and GetApplyFieldManagerFlag).
+DEFAULT_GIVEN_MATTERS = {
+    (("logs",), "tail"): "selector",
+    (("apply",), "field-manager"): "server-side",
+    (("diff",), "field-manager"): "server-side",
+}
 # The output formats that take a template, either after `=` or from --template.
 TEMPLATE_FORMATS = {
     "jsonpath", "jsonpath-as-json", "jsonpath-file", "go-template", "go-template-file", "template", "templatefile",
@@ -435,7 +440,10 @@ def _is_default(path, flag, value, values):
     cobra requires the flag, when kubectl asks whether the flag was given, or for `--output` beside
     `--template` (`config view --template=X` uses the template, `config view -o yaml --template=X` does not).
     """
-    if flag.default == "" or flag.required or (tuple(path), flag.name) in DEFAULT_GIVEN_MATTERS:
+    if flag.default == "" or flag.required:
+        return False
+    beside = DEFAULT_GIVEN_MATTERS.get((tuple(path), flag.name))
+    if beside and values.get(beside) is not None:
         return False
     if flag.name == "output" and values.get("template") is not None:
         return False
