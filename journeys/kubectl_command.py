@@ -9,9 +9,12 @@ by ``scripts/kubectl_flags.py``): ``-p`` is ``--previous`` for ``logs`` and ``--
 ``patch``, and ``--prefix`` takes no value, so the word after it is not swallowed.
 
 The result is a canonical form: the command path, the resource types spelled one way
-(``sts``, ``statefulset.apps`` → ``statefulsets``), and a set of flags with their long names and
-values reduced to their meaning (selector terms in any order, ``./web.yaml`` = ``web.yaml``,
-``--watch=false`` = no ``--watch``). Two commands are the same request when their forms are equal.
+(``sts``, ``StatefulSets``, ``statefulset.apps`` → ``statefulsets``, while ``STS`` stays unknown, as
+kubectl's RESTMapper has it), and a set of flags with their long names and values reduced to their
+meaning (selector terms in any order, ``./web.yaml`` = ``web.yaml``, ``--verb=get,list`` = ``--verb=get
+--verb=list``, ``--watch=false`` and ``explain -o plaintext`` = no flag, ``delete --force`` =
+``--grace-period=0 --force``). Two commands are the same request when their forms are equal; the
+rules are checked against kubectl itself by tests/test_kubectl_requests.py.
 """
 
 import csv
