@@ -9,11 +9,15 @@ by ``scripts/kubectl_flags.py``): ``-p`` is ``--previous`` for ``logs`` and ``--
 ``patch``, and ``--prefix`` takes no value, so the word after it is not swallowed.
 
 The result is a canonical form: the command path, the resource types spelled one way
-(``sts``, ``statefulset.apps`` → ``statefulsets``), and a set of flags with their long names and
-values reduced to their meaning (selector terms in any order, ``./web.yaml`` = ``web.yaml``,
-``--watch=false`` = no ``--watch``). Two commands are the same request when their forms are equal.
+(``sts``, ``StatefulSets``, ``statefulset.apps`` → ``statefulsets``, while ``STS`` stays unknown, as
+kubectl's RESTMapper has it), and a set of flags with their long names and values reduced to their
+meaning (selector terms in any order, ``./web.yaml`` = ``web.yaml``, ``--verb=get,list`` = ``--verb=get
+--verb=list``, ``--watch=false`` and ``explain -o plaintext`` = no flag, ``delete --force`` =
+``--grace-period=0 --force``). Two commands are the same request when their forms are equal; the
+rules are checked against kubectl itself by tests/test_kubectl_requests.py.
 """
 
+import csv
 import json
 import re
 import shlex
@@ -30,49 +34,54 @@ class CommandParseError(ValueError):
 
 
 # --- Resource types -------------------------------------------------------------------------------
-# As `kubectl api-resources` lists them: plural name → (API group, preferred version, other names).
+# As `kubectl api-resources` lists them: plural name → (API group, preferred version, kind, short names).
+# kubectl's RESTMapper reads a type word the way it matches them (checked against a recording API
+# server): the plural and the singular (the kind in lower case) in any case (`PODS`, `Pod`), but a short
+# name, a category (`all`), an API group and a version only as written (`PO`, `deployment.APPS`: "the
+# server doesn't have a resource type").
 RESOURCES = {
-    "pods": ("", "v1", ("po", "pod")),
-    "services": ("", "v1", ("svc", "service")),
-    "endpoints": ("", "v1", ("ep",)),
-    "namespaces": ("", "v1", ("ns", "namespace")),
-    "nodes": ("", "v1", ("no", "node")),
-    "configmaps": ("", "v1", ("cm", "configmap")),
-    "secrets": ("", "v1", ("secret",)),
-    "serviceaccounts": ("", "v1", ("sa", "serviceaccount")),
-    "persistentvolumes": ("", "v1", ("pv", "persistentvolume")),
-    "persistentvolumeclaims": ("", "v1", ("pvc", "persistentvolumeclaim")),
-    "resourcequotas": ("", "v1", ("quota", "resourcequota")),
-    "limitranges": ("", "v1", ("limits", "limitrange")),
-    "events": ("", "v1", ("ev", "event")),
-    "replicationcontrollers": ("", "v1", ("rc", "replicationcontroller")),
-    "podtemplates": ("", "v1", ("podtemplate",)),
-    "deployments": ("apps", "v1", ("deploy", "deployment")),
-    "replicasets": ("apps", "v1", ("rs", "replicaset")),
-    "statefulsets": ("apps", "v1", ("sts", "statefulset")),
-    "daemonsets": ("apps", "v1", ("ds", "daemonset")),
-    "controllerrevisions": ("apps", "v1", ("controllerrevision",)),
-    "jobs": ("batch", "v1", ("job",)),
-    "cronjobs": ("batch", "v1", ("cj", "cronjob")),
-    "ingresses": ("networking.k8s.io", "v1", ("ing", "ingress")),
-    "ingressclasses": ("networking.k8s.io", "v1", ("ingressclass",)),
-    "networkpolicies": ("networking.k8s.io", "v1", ("netpol", "networkpolicy")),
-    "roles": ("rbac.authorization.k8s.io", "v1", ("role",)),
-    "rolebindings": ("rbac.authorization.k8s.io", "v1", ("rolebinding",)),
-    "clusterroles": ("rbac.authorization.k8s.io", "v1", ("clusterrole",)),
-    "clusterrolebindings": ("rbac.authorization.k8s.io", "v1", ("clusterrolebinding",)),
-    "horizontalpodautoscalers": ("autoscaling", "v2", ("hpa", "horizontalpodautoscaler")),
-    "poddisruptionbudgets": ("policy", "v1", ("pdb", "poddisruptionbudget")),
-    "storageclasses": ("storage.k8s.io", "v1", ("sc", "storageclass")),
-    "customresourcedefinitions": ("apiextensions.k8s.io", "v1", ("crd", "crds", "customresourcedefinition")),
-    "priorityclasses": ("scheduling.k8s.io", "v1", ("pc", "priorityclass")),
-    "certificatesigningrequests": ("certificates.k8s.io", "v1", ("csr", "certificatesigningrequest")),
-    "endpointslices": ("discovery.k8s.io", "v1", ("endpointslice",)),
-    "leases": ("coordination.k8s.io", "v1", ("lease",)),
+    "pods": ("", "v1", "Pod", ("po",)),
+    "services": ("", "v1", "Service", ("svc",)),
+    "endpoints": ("", "v1", "Endpoints", ("ep",)),
+    "namespaces": ("", "v1", "Namespace", ("ns",)),
+    "nodes": ("", "v1", "Node", ("no",)),
+    "configmaps": ("", "v1", "ConfigMap", ("cm",)),
+    "secrets": ("", "v1", "Secret", ()),
+    "serviceaccounts": ("", "v1", "ServiceAccount", ("sa",)),
+    "persistentvolumes": ("", "v1", "PersistentVolume", ("pv",)),
+    "persistentvolumeclaims": ("", "v1", "PersistentVolumeClaim", ("pvc",)),
+    "resourcequotas": ("", "v1", "ResourceQuota", ("quota",)),
+    "limitranges": ("", "v1", "LimitRange", ("limits",)),
+    "events": ("", "v1", "Event", ("ev",)),
+    "replicationcontrollers": ("", "v1", "ReplicationController", ("rc",)),
+    "podtemplates": ("", "v1", "PodTemplate", ()),
+    "deployments": ("apps", "v1", "Deployment", ("deploy",)),
+    "replicasets": ("apps", "v1", "ReplicaSet", ("rs",)),
+    "statefulsets": ("apps", "v1", "StatefulSet", ("sts",)),
+    "daemonsets": ("apps", "v1", "DaemonSet", ("ds",)),
+    "controllerrevisions": ("apps", "v1", "ControllerRevision", ()),
+    "jobs": ("batch", "v1", "Job", ()),
+    "cronjobs": ("batch", "v1", "CronJob", ("cj",)),
+    "ingresses": ("networking.k8s.io", "v1", "Ingress", ("ing",)),
+    "ingressclasses": ("networking.k8s.io", "v1", "IngressClass", ()),
+    "networkpolicies": ("networking.k8s.io", "v1", "NetworkPolicy", ("netpol",)),
+    "roles": ("rbac.authorization.k8s.io", "v1", "Role", ()),
+    "rolebindings": ("rbac.authorization.k8s.io", "v1", "RoleBinding", ()),
+    "clusterroles": ("rbac.authorization.k8s.io", "v1", "ClusterRole", ()),
+    "clusterrolebindings": ("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", ()),
+    "horizontalpodautoscalers": ("autoscaling", "v2", "HorizontalPodAutoscaler", ("hpa",)),
+    "poddisruptionbudgets": ("policy", "v1", "PodDisruptionBudget", ("pdb",)),
+    "storageclasses": ("storage.k8s.io", "v1", "StorageClass", ("sc",)),
+    "customresourcedefinitions": ("apiextensions.k8s.io", "v1", "CustomResourceDefinition", ("crd", "crds")),
+    "priorityclasses": ("scheduling.k8s.io", "v1", "PriorityClass", ("pc",)),
+    "certificatesigningrequests": ("certificates.k8s.io", "v1", "CertificateSigningRequest", ("csr",)),
+    "endpointslices": ("discovery.k8s.io", "v1", "EndpointSlice", ()),
+    "leases": ("coordination.k8s.io", "v1", "Lease", ()),
 }
-RESOURCE_ALIASES = {name: plural for plural, (_, _, names) in RESOURCES.items() for name in (plural, *names)} | {
-    "all": "all"
-}
+# Matched in any case: the plural and the singular (the kind, lower-cased).
+RESOURCE_NAMES = {name: plural for plural, (_, _, kind, _) in RESOURCES.items() for name in (plural, kind.lower())}
+# Matched only as written: short names and the category `all`.
+RESOURCE_SHORT_NAMES = {name: plural for plural, (*_, shorts) in RESOURCES.items() for name in shorts} | {"all": "all"}
 
 # --- What the positional words of a command are (kubectl's flag data says nothing about these) ----
 # Commands whose arguments are `TYPE NAME...`, `TYPE/NAME...` or `TYPE1,TYPE2`, maybe followed by
@@ -84,23 +93,42 @@ RESOURCE_COMMANDS = {
 }  # fmt: skip
 # Commands whose first argument is `POD` or `TYPE/NAME` (`pod/web` is the Pod `web`).
 POD_COMMANDS = {("logs",), ("exec",), ("attach",), ("port-forward",)}
-# What a valued flag given bare, or given a boolean, means: `--dry-run` alone is the old spelling of client.
-VALUE_MEANINGS = {
-    "dry-run": {"": "client", "unchanged": "client", "true": "client", "false": "none"},
-    "validate": {"": "strict", "true": "strict", "false": "ignore"},
-    "cascade": {"": "background", "true": "background", "false": "orphan"},
-}
-# pflag's strconv.ParseBool.
+# Go's strconv.ParseBool, which pflag uses for boolean flags: these words and no others (not `yes`, not `tRUE`).
 TRUE_WORDS = {"1", "t", "T", "TRUE", "true", "True"}
 FALSE_WORDS = {"0", "f", "F", "FALSE", "false", "False"}
+# What a valued flag given bare, or given a boolean, means: `--dry-run` alone is the old spelling of client.
+# kubectl tries strconv.ParseBool on these three first (GetDryRunStrategy, GetValidationDirective,
+# parseCascadingFlag), so `--dry-run=True` and `--dry-run=1` are client too; `--dry-run=Client` is refused.
+VALUE_MEANINGS = {
+    "dry-run": {"": "client", "unchanged": "client"}
+    | dict.fromkeys(TRUE_WORDS, "client")
+    | dict.fromkeys(FALSE_WORDS, "none"),
+    "validate": {"": "strict"} | dict.fromkeys(TRUE_WORDS, "strict") | dict.fromkeys(FALSE_WORDS, "ignore"),
+    "cascade": {"": "background"} | dict.fromkeys(TRUE_WORDS, "background") | dict.fromkeys(FALSE_WORDS, "orphan"),
+}
+# Valued flags whose default, given, is *not* the same as leaving them out: kubectl asks whether they were
+# given (cobra's `Changed`). `logs -l app=web --tail=-1` prints every line, `logs -l app=web` the last 10;
+# `apply --server-side --field-manager=kubectl-client-side-apply` keeps that manager, without it "kubectl".
+# Required flags (`scale --replicas`) are marked in the flag table; `--output` is kept beside `--template`.
+# Each maps to the flag beside which it matters (kubectl's logs.go and GetApplyFieldManagerFlag).
+DEFAULT_GIVEN_MATTERS = {
+    (("logs",), "tail"): "selector",
+    (("apply",), "field-manager"): "server-side",
+    (("diff",), "field-manager"): "server-side",
+}
+# The output formats that take a template, either after `=` or from --template.
+TEMPLATE_FORMATS = {
+    "jsonpath", "jsonpath-as-json", "jsonpath-file", "go-template", "go-template-file", "template", "templatefile",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Flag:
     name: str  # the long name, without dashes
     short: str
-    kind: str  # "bool", "value", "list" (may repeat) or "optional" (a value, or bare)
+    kind: str  # "bool", "value", "optional" (a value, or bare); may repeat: "list", "csv", "map" (see _remember)
     default: str
+    required: bool = False  # cobra refuses the command without it (`scale --replicas`)
 
 
 @dataclass(frozen=True)
@@ -142,7 +170,10 @@ class FlagTable:
 
 
 def _flag_map(table):
-    return {name: Flag(name, entry["short"], entry["type"], entry["default"]) for name, entry in table.items()}
+    return {
+        name: Flag(name, entry["short"], entry["type"], entry["default"], entry.get("required", False))
+        for name, entry in table.items()
+    }
 
 
 @cache
@@ -232,7 +263,7 @@ def _find_command(args, table):
         index = _next_word(rest, path, table)
         if index is None:
             return path, rest
-        name = subcommands.get(rest[index]) or subcommands.get(rest[index].lower())
+        name = subcommands.get(rest[index])  # cobra matches command words as written: `GET` is unknown
         if name is None:
             return path, rest
         path = (*path, name)
@@ -261,9 +292,12 @@ def parse_kubectl(text):
             words.append(part)
     if not path and not words:
         raise CommandParseError("The command has no subcommand, such as get, apply or describe.")
+    _normalise_values(path, table, values)
     flags = set()
     for name, value in values.items():
-        if isinstance(value, set):
+        if isinstance(value, dict):
+            flags.update((f"--{name}", f"{key}={item}") for key, item in value.items())
+        elif isinstance(value, set):
             flags.update((name if name.startswith("-") else f"--{name}", item) for item in value)
         elif value is not None:
             flags.add((f"--{name}", value))
@@ -339,12 +373,36 @@ def _remember(values, name, flag, value):
     if flag is None:
         values.setdefault(name, set()).add(value)
         return
-    value = _flag_value(flag, value)
-    if flag.kind == "list":
-        items = value.split(",") if flag.name == "filename" else [value]  # a StringSlice: commas separate
+    if flag.kind == "map":
+        # pflag's StringToString (`debug --env`): KEY=VALUE pairs, CSV when there is more than one `=`;
+        # a key given again takes the later value.
+        pairs = [value.strip('"')] if value.count("=") == 1 else csv_items(value)
+        mapping = values.setdefault(flag.name, {})
+        for pair in pairs:
+            key, _, item = pair.partition("=")
+            mapping.pop(key, None)
+            mapping[key] = item
+        return
+    if flag.kind in ("list", "csv"):
+        # pflag's StringArray keeps each value whole (`--from-literal=a=1,b=2` is one literal); its
+        # StringSlice reads each value as a line of CSV (`--verb=get,list` is `--verb=get --verb=list`).
+        items = csv_items(value) if flag.kind == "csv" else [value]
         values.setdefault(flag.name, set()).update(_canonical_value(flag.name, item) for item in items)
     else:
-        values[flag.name] = value  # given twice, the last one counts; None: the default
+        values[flag.name] = _flag_value(flag, value)  # given twice, the last one counts; None: the default
+
+
+def csv_items(value):
+    """The items of a StringSlice flag's value, as pflag's readAsCSV splits it (Go's encoding/csv)."""
+    if value == "":
+        return []
+    if '"' not in value:
+        return value.split(",")
+    try:
+        rows = list(csv.reader([value], strict=True))
+    except csv.Error:
+        return [value]  # kubectl refuses it ("extraneous or missing \" in quoted-field"): keep it as typed
+    return rows[0] if len(rows) == 1 else [value]
 
 
 def _flag_value(flag, value):
@@ -365,11 +423,88 @@ def _flag_value(flag, value):
     return _canonical_value(flag.name, value)
 
 
+def _normalise_values(path, table, values):
+    """What kubectl does with the flags as a whole: defaults given, templates, how `delete` reads --force."""
+    _join_template(values)
+    for name, value in list(values.items()):
+        flag = table.long_flag(path, name) if not name.startswith("-") else None
+        if flag is None or flag.kind not in ("value", "optional") or value is None:
+            continue
+        if _is_default(path, flag, value, values):
+            values[name] = None
+    if path == ("delete",):
+        _delete_grace_period(values)
+
+
+def _is_default(path, flag, value, values):
+    """A valued flag given its own command's default (`explain -o plaintext`) asks for what leaving it out does.
+
+    Not when the default is empty (kubectl tells `config set-context --namespace=''` from no flag), when
+    cobra requires the flag, when kubectl asks whether the flag was given, or for `--output` beside
+    `--template` (`config view --template=X` uses the template, `config view -o yaml --template=X` does not).
+    """
+    if flag.default == "" or flag.required:
+        return False
+    beside = DEFAULT_GIVEN_MATTERS.get((tuple(path), flag.name))
+    if beside and values.get(beside) is not None:
+        return False
+    if flag.name == "output" and values.get("template") is not None:
+        return False
+    return value == _canonical_value(flag.name, flag.default)
+
+
+def _join_template(values):
+    """`-o jsonpath --template='{.x}'` is `-o jsonpath='{.x}'`: kubectl takes the template from either place."""
+    output, template = values.get("output"), values.get("template")
+    if output in TEMPLATE_FORMATS and template:
+        values["output"], values["template"] = f"{output}={template}", None
+    if isinstance(values.get("output"), str):
+        values["output"] = _canonical_output(values["output"])
+
+
+JSONPATH_ROOT = re.compile(r"\{(\s*(?:range\s+)?)\$\.(?=[A-Za-z_\[*])")
+
+
+def _canonical_output(value):
+    """`jsonpath={$.spec}` prints what `jsonpath={.spec}` prints (`{$}` alone is not `{.}`: kept)."""
+    kind, equals, template = value.partition("=")
+    if equals and kind in ("jsonpath", "jsonpath-as-json"):
+        return kind + "=" + JSONPATH_ROOT.sub(r"{\1.", template)
+    return value
+
+
+def _delete_grace_period(values):
+    """kubectl delete: `--force` alone means `--grace-period=0`, and without --force 0 means 1, as does --now.
+
+    Checked against a recording API server: `--force` and `--grace-period=0 --force` both send
+    gracePeriodSeconds 0; `--grace-period=0`, `--grace-period=1` and `--now` all send 1. Contradictions
+    kubectl refuses (`--force --grace-period=5`, `--now --grace-period=3`) are left as typed.
+    """
+    grace, force, now = values.get("grace-period"), values.get("force") is not None, values.get("now") is not None
+    if grace is not None and not re.fullmatch(r"-?\d+", grace):
+        return
+    seconds = int(grace) if grace is not None else -1
+    if now:
+        if grace is not None:
+            return
+        seconds = 1
+    if force and seconds > 0:
+        return
+    if force and seconds < 0:
+        seconds = 0
+    elif not force and seconds == 0:
+        seconds = 1
+    values["now"] = None
+    values["grace-period"] = None if seconds < 0 else str(seconds)
+
+
 # --- Values that can be written in more than one way -----------------------------------------------
 
 
 def _canonical_value(name, value):
-    if name in ("filename", "kustomize", "kubeconfig"):
+    if name == "filename":
+        return canonical_path(value, stdin=True)
+    if name in ("kustomize", "kubeconfig"):
         return canonical_path(value)
     if name == "selector":
         return canonical_selector(value)
@@ -382,14 +517,19 @@ def _canonical_value(name, value):
     return value
 
 
-def canonical_path(value):
-    """`./web.yaml` and `web.yaml` name the same file, `dir/web.yaml` another; URLs and `-` stay as typed."""
+def canonical_path(value, *, stdin=False):
+    """`./web.yaml` and `web.yaml` name the same file, `dir/web.yaml` another; URLs stay as typed.
+
+    For `-f`, `-` alone is standard input, while `./-` is a file named "-", so it keeps its `./`.
+    """
     if value == "-" or "://" in value:
         return value
     parts = [part for part in value.split("/") if part not in ("", ".")]
     joined = "/".join(parts)
     if value.startswith("/"):
         return "/" + joined
+    if stdin and joined == "-":
+        return "./-"
     return joined or "."
 
 
@@ -468,24 +608,29 @@ def canonical_field_selector(text):
     return ",".join(sorted(canonical))
 
 
+def _resource_plural(word):
+    """The plural a type word names, matched as kubectl matches it, or None (a type we do not know)."""
+    return RESOURCE_SHORT_NAMES.get(word) or RESOURCE_NAMES.get(word.lower())
+
+
 def _canonical_type(word):
-    """`po` → `pods`; `statefulset.apps` and `statefulsets.v1.apps` → `statefulsets`; `sts.batch` stays apart."""
-    head, dot, rest = word.lower().partition(".")
-    canonical = RESOURCE_ALIASES.get(head)
+    """`po` → `pods`; `statefulset.apps`, `StatefulSets.v1.apps` → `statefulsets`; `sts.batch`, `PO` stay apart."""
+    head, dot, rest = word.partition(".")
+    canonical = _resource_plural(head)
     if canonical is None:
         return word
     if not dot:
         return canonical
-    group, version, _ = RESOURCES.get(canonical, ("", "", ()))
+    group, version, *_ = RESOURCES.get(canonical, ("", "", "", ()))
     if group and rest in (group, f"{version}.{group}"):
         return canonical
     return f"{canonical}.{rest}"
 
 
 def _canonical_field_path(word):
-    """For `kubectl explain`: `deploy.spec.strategy` → `deployments.spec.strategy`."""
+    """For `kubectl explain`: `deploy.spec.strategy` → `deployments.spec.strategy` (fields stay as typed)."""
     head, dot, rest = word.partition(".")
-    canonical = RESOURCE_ALIASES.get(head.lower())
+    canonical = _resource_plural(head)
     return f"{canonical}{dot}{rest}" if canonical else word
 
 
@@ -497,6 +642,18 @@ def _canonical_resource_word(word):
     if "," in word:
         return ",".join(sorted(_canonical_type(part) for part in word.split(",") if part))
     return _canonical_type(word)
+
+
+def _can_i_resource(word):
+    """`auth can-i VERB TYPE[/SUBRESOURCE]`: kubectl lower-cases TYPE before it looks it up (cani.go), so `PO`
+    is `pods` there; a type it does not know, and the subresource, are sent as typed."""
+    if word.startswith("/"):
+        return word  # a non-resource URL
+    kind, slash, subresource = word.partition("/")
+    canonical = _canonical_type(kind.lower())
+    if canonical == kind.lower() and _resource_plural(kind.lower().partition(".")[0]) is None:
+        canonical = kind
+    return f"{canonical}{slash}{subresource}"
 
 
 def _is_term(word):
@@ -524,9 +681,10 @@ def _type_and_names(rest):
 
 def _canonical_arguments(path, words):
     if not path:
-        return [words[0].lower(), *words[1:]] if words else []
+        return words  # a command kubectl does not have: compared as typed
     if path == ("auth", "can-i") and len(words) >= 2:
-        return [words[0].lower(), _canonical_resource_word(words[1]), *words[2:]]
+        # The verb is sent as typed and RBAC compares verbs exactly: `LIST` is not `list`.
+        return [words[0], _can_i_resource(words[1]), *words[2:]]
     if path == ("explain",) and words:
         return [_canonical_field_path(words[0]), *words[1:]]
     if path in POD_COMMANDS and words and "/" in words[0]:

@@ -9,7 +9,14 @@ flags take a value (`kubectl logs -p` is the boolean --previous, `kubectl patch 
   default of a bare `true` or `false` marks a boolean flag, `[]` a flag that may repeat;
 - `kubectl options` lists the global flags every command accepts;
 - a valued flag may also be given bare (`--dry-run` alone): `kubectl CMD --help --FLAG` fails with
-  "flag needs an argument" exactly when it may not, and never runs the command.
+  "flag needs an argument" exactly when it may not, and never runs the command;
+- a flag that may repeat is either a StringArray, each value one item (`--from-literal=a=1,b=2` is one
+  literal), or a StringSlice, each value read as a line of CSV (`--verb=get,list` is two verbs). The help
+  prints `[]` for both; `kubectl CMD --help --FLAG='"'` tells them apart, as pflag refuses a lone quote
+  in a StringSlice ("extraneous or missing \" in quoted-field") before it reads --help. Those are "csv",
+  and the StringToString flags (`debug --env`: key=value pairs, refused for lacking `=`) are "map";
+- cobra's completion lists only the required flags not yet given while there are any:
+  `kubectl __complete CMD --` names them (`scale --replicas`), again without running the command.
 
 kubectl runs with an empty HOME, no kubeconfig, no kuberc and no plugins on PATH, so what it
 prints depends on its version only. Run it with the project's Python:
@@ -40,6 +47,12 @@ COMMAND_LINE = re.compile(r"^ {2}(?P<name>[a-z][a-z0-9-]*)(?: {2,}\S.*)?$")
 FLAG_LINE = re.compile(r"^ {4}(?:-(?P<short>[^\s-]), )?--(?P<long>[A-Za-z0-9][A-Za-z0-9_.-]*)=(?P<default>.*):\s*$")
 NEEDS_ARGUMENT = "flag needs an argument"
 PROBE = "kubectl-flags-probe"
+REFUSED = re.compile(
+    r'invalid argument "\\"" for "(?:-\w, )?--(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]*)" flag: (?P<reason>.*)'
+)
+CSV_ERROR = "parse error"  # from Go's encoding/csv: a StringSlice
+MAP_ERROR = "must be formatted as key=value"  # a StringToString (`debug --env`)
+COMPLETED_FLAG = re.compile(r"^--(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]*)(?:\t.*)?$")
 
 
 class KubectlError(RuntimeError):
@@ -124,6 +137,45 @@ class Kubectl:
             start += index + 1
         return optional
 
+    def csv_flags(self, path, names):
+        """Which of these repeatable flags read their value as CSV, in few runs: {name: "csv" or "map"}.
+
+        `kubectl CMD --help --A='"' --B='"' ...`: the first StringSlice refuses the lone quote by name and
+        parsing stops there, so the run resumes after it; a StringArray takes it as it is. A StringToString
+        (`KEY=VALUE` pairs, CSV when there is more than one `=`) refuses it for having no `=`.
+        """
+        found, start = {}, 0
+        while start < len(names):
+            batch = names[start:]
+            code, _out, err = self.run(*path, "--help", *(f'--{name}="' for name in batch))
+            if code == 0:
+                break
+            refused = REFUSED.search(err)
+            if not refused or refused["name"] not in batch:
+                raise KubectlError(f"kubectl {' '.join(path)} --help: unexpected answer: {err.strip()[:300]}")
+            if refused["reason"].startswith(CSV_ERROR):
+                found[refused["name"]] = "csv"
+            elif refused["reason"].endswith(MAP_ERROR):
+                found[refused["name"]] = "map"
+            else:
+                raise KubectlError(f"kubectl {' '.join(path)} --help: unexpected answer: {err.strip()[:300]}")
+            start += batch.index(refused["name"]) + 1
+        return found
+
+    def required_flags(self, path):
+        """The flags cobra requires: while some are missing, completing `--` offers only those."""
+        code, out, err = self.run("__complete", *path, "--")
+        if code != 0:
+            raise KubectlError(f"kubectl __complete {' '.join(path)} -- failed: {err.strip()[:300]}")
+        names = []
+        for line in out.splitlines():
+            if line.startswith(":"):  # the completion directive ends the list
+                break
+            match = COMPLETED_FLAG.match(line)
+            if match:
+                names.append(match["name"])
+        return set() if "namespace" in names else set(names)  # every flag on offer: none is required
+
 
 def sections(text):
     """Split help text into {heading: [lines]}, e.g. "Options", "Aliases", "Available Commands"."""
@@ -192,6 +244,15 @@ def _optional_flags(kubectl, path, table):
     return found | {name for name in other if kubectl.value_is_optional(path, name)}
 
 
+def _csv_flags(kubectl, path, table):
+    names = [name for name, flag in sorted(table.items()) if flag["type"] == "list"]
+    return kubectl.csv_flags(path, names) if names else {}
+
+
+def _required_flags(kubectl, path, table):
+    return kubectl.required_flags(path) if path and table else set()
+
+
 def generate(kubectl_path, *, workers=4):
     with tempfile.TemporaryDirectory(prefix="kubectl-flags-") as home:
         kubectl = Kubectl(kubectl_path, home)
@@ -211,6 +272,12 @@ def generate(kubectl_path, *, workers=4):
             for table, optional in pool.map(lambda item: (item[1], _optional_flags(kubectl, *item)), tables):
                 for name in optional:
                     table[name]["type"] = "optional"  # a value, or bare (`--dry-run` alone)
+            for table, kinds in pool.map(lambda item: (item[1], _csv_flags(kubectl, *item)), tables):
+                for name, kind in kinds.items():
+                    table[name]["type"] = kind  # repeats, and each value is a comma-separated list (of pairs)
+            for table, required in pool.map(lambda item: (item[1], _required_flags(kubectl, *item)), tables[1:]):
+                for name in required & set(table):
+                    table[name]["required"] = True
     for table in [global_flags, *(entry["flags"] for entry in commands.values())]:
         for flag in table.values():
             del flag["quoted"]

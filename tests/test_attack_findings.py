@@ -1,4 +1,5 @@
-"""Findings of the attack on kubectl answer grading and on quiz validation (admin and files).
+"""Findings of the attack on quiz validation (admin and files); its kubectl findings, fixed, live in
+tests/test_kubectl_command.py.
 
 Each test states what *should* happen and is marked ``xfail(strict=True)`` because it does not
 happen yet: when a finding is fixed, its test starts passing, strict xfail turns that into a
@@ -17,8 +18,6 @@ from django.test import Client
 from django.urls import reverse
 
 from journeys.content_files import read_curriculum
-from journeys.grading import QuestionSpec, grade_question
-from journeys.kubectl_command import commands_match
 from journeys.models import Quiz, QuizAttempt
 from journeys.quiz_files import ChoiceFile, QuestionFile
 from journeys.quiz_rules import question_problems, stored_quiz_problems
@@ -42,10 +41,6 @@ ROOT = Path(__file__).resolve().parent.parent
 def staff_client(client, staff_user):
     client.force_login(staff_user)
     return client
-
-
-def kubectl_question(*accepted):
-    return QuestionSpec(id=1, kind="kubectl", accepted_answers=tuple(accepted))
 
 
 def learner_sees_quiz(quiz):
@@ -191,155 +186,6 @@ def test_an_answer_pattern_admin_accepts_cannot_pin_a_worker(staff_client):
         subprocess.run([sys.executable, "-c", code], cwd=ROOT, timeout=5, check=True, capture_output=True)
     except subprocess.TimeoutExpired:
         pytest.fail("grading one 41-character answer against an admin-saved pattern took over 5 s")
-
-
-# =================================================================================================
-# kubectl answers: different requests accepted (a learner learns a wrong command)
-# =================================================================================================
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="_find_command lowercases command words; cobra matches them case-sensitively: "
-    '`kubectl GET pods` -> \'error: unknown command "GET" for "kubectl"\', `kubectl config USE-CONTEXT prod` '
-    "-> 'error: unknown command \"USE-CONTEXT prod\"', `kubectl top PO` -> 'error: unknown command \"PO\"'.",
-)
-@pytest.mark.parametrize(
-    ("typed", "accepted"),
-    [
-        ("kubectl GET pods -l app=web -n shop", "kubectl get pods -l app=web -n shop"),
-        ("kubectl Get pods -l app=web -n shop", "kubectl get pods -l app=web -n shop"),
-        ("kubectl CONFIG USE-CONTEXT prod", "kubectl config use-context prod"),
-        ("kubectl top PO -n shop", "kubectl top pods -n shop"),
-    ],
-)
-def test_command_words_in_the_wrong_case_are_refused(typed, accepted):
-    assert not commands_match(typed, accepted)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="_canonical_arguments lowercases the verb of `auth can-i`; kubectl sends it as typed "
-    "(SelfSubjectAccessReview with verb 'LIST', after 'Warning: verb 'LIST' is not a known verb') and "
-    "RBAC compares verbs exactly, so the answer is 'no' for a role that allows list (lesson 07).",
-)
-def test_can_i_with_an_uppercase_verb_is_refused():
-    accepted = "kubectl auth can-i list pods --as=system:serviceaccount:team-a:reporter -n team-a"
-    typed = "kubectl auth can-i LIST pods --as=system:serviceaccount:team-a:reporter -n team-a"
-    assert not commands_match(typed, accepted)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="_canonical_type lowercases the whole type word; kubectl matches short names and API groups "
-    "case-sensitively (only plural names and kinds are case-insensitive): `kubectl get PO` -> 'error: the "
-    "server doesn't have a resource type \"PO\"', `describe QUOTA` likewise, `get deployment.APPS web` -> "
-    '\'doesn\'t have a resource type "deployment" in group "APPS"\'. (`get PODS` and `get Pod` do work.)',
-)
-@pytest.mark.parametrize(
-    ("typed", "accepted"),
-    [
-        ("kubectl get PO -n shop", "kubectl get pods -n shop"),
-        ("kubectl describe QUOTA team-quota -n shop", "kubectl describe resourcequota team-quota -n shop"),
-        ("kubectl get deployment.APPS api -n shop", "kubectl get deployment api -n shop"),
-        (
-            "kubectl create job backup-manual-1 --from=CJ/backup -n ops",
-            "kubectl create job backup-manual-1 --from=cronjob/backup -n ops",
-        ),
-    ],
-)
-def test_short_names_and_groups_in_the_wrong_case_are_refused(typed, accepted):
-    assert not commands_match(typed, accepted)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="canonical_path drops './', so `-f ./-` (a file named '-') equals `-f -` (standard input).",
-)
-def test_a_file_named_dash_is_not_standard_input():
-    assert not commands_match("kubectl apply -f ./-", "kubectl apply -f -")
-
-
-# =================================================================================================
-# kubectl answers: the same request refused
-# =================================================================================================
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="Lesson 02 accepts only `--grace-period=0 --force`; kubectl 1.37 and 1.32 send the identical "
-    "request for `--force` alone: DELETE /api/v1/namespaces/shop/pods/example-1 with body "
-    '{"gracePeriodSeconds":0,"propagationPolicy":"Background"} (delete.go: --force with no '
-    "--grace-period sets it to 0), and print the same 'force deleted' warning.",
-)
-def test_force_delete_without_grace_period_zero_is_accepted():
-    question = kubectl_question("kubectl delete pod example-1 --grace-period=0 --force -n shop")
-    assert grade_question(question, "kubectl delete pod example-1 --force -n shop").correct
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="Only boolean flags and dry-run/validate/cascade drop their default; a valued flag given its "
-    "default is refused. `kubectl apply view-last-applied --help`: -o, --output='yaml' (output compared "
-    "byte for byte: identical, final assessment); `kubectl explain --help`: -o, --output='plaintext'; "
-    "`create deployment --replicas=1` (default 1) gives the identical manifest with --dry-run=client.",
-)
-@pytest.mark.parametrize(
-    ("typed", "accepted"),
-    [
-        (
-            "kubectl apply view-last-applied deployment/web -n shop -o yaml",
-            "kubectl apply view-last-applied deployment/web -n shop",
-        ),
-        ("kubectl explain deployment.spec.strategy --output=plaintext", "kubectl explain deployment.spec.strategy"),
-        (
-            "kubectl create deployment web --image=nginx:1.27 --replicas=1 --dry-run=client -o yaml",
-            "kubectl create deployment web --image=nginx:1.27 --dry-run=client -o yaml",
-        ),
-    ],
-)
-def test_a_valued_flag_given_its_default_is_accepted(typed, accepted):
-    assert grade_question(kubectl_question(accepted), typed).correct
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="Every 'list' flag but --filename is compared item by item without splitting commas; pflag's "
-    "StringSlice flags (--verb, --resource, -L ...) split them: `create role r --verb=get,list --resource=pods` "
-    "and `--verb=get --verb=list` give the identical Role (verbs: [get, list]) with --dry-run=client.",
-)
-def test_a_string_slice_flag_given_with_commas_or_repeated_is_the_same():
-    assert commands_match(
-        "kubectl create role pod-reader --verb=get --verb=list --verb=watch --resource=pods -n team-a",
-        "kubectl create role pod-reader --verb=get,list,watch --resource=pods -n team-a",
-    )
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="Minor rewrites kubectl treats as the same: `-o jsonpath --template='{...}'` and `{$.x}` print "
-    "exactly what `-o jsonpath='{...}'` prints (checked with create --dry-run=client); `--dry-run=True` "
-    "is ParseBool's true and gives the same output as --dry-run=client (VALUE_MEANINGS knows only 'true').",
-)
-@pytest.mark.parametrize(
-    ("typed", "accepted"),
-    [
-        (
-            "kubectl get deployment api -n shop -o jsonpath --template='{.spec.template.spec.containers[0].image}'",
-            "kubectl get deployment api -n shop -o jsonpath='{.spec.template.spec.containers[0].image}'",
-        ),
-        (
-            "kubectl get deployment api -n shop -o jsonpath='{$.spec.template.spec.containers[0].image}'",
-            "kubectl get deployment api -n shop -o jsonpath='{.spec.template.spec.containers[0].image}'",
-        ),
-        (
-            "kubectl create deployment web --image=nginx:1.27 --replicas=2 --dry-run=True -o yaml",
-            "kubectl create deployment web --image=nginx:1.27 --replicas=2 --dry-run=client -o yaml",
-        ),
-    ],
-)
-def test_minor_rewrites_kubectl_treats_as_the_same_are_accepted(typed, accepted):
-    assert commands_match(typed, accepted)
 
 
 # =================================================================================================

@@ -15,7 +15,7 @@ from journeys.kubectl_command import FLAGS_FILE, flag_table
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "kubectl_flags.py"
 DATA = json.loads(FLAGS_FILE.read_text(encoding="utf-8"))
-TYPES = {"bool", "value", "list", "optional"}
+TYPES = {"bool", "value", "optional", "list", "csv", "map"}
 
 
 def all_flag_tables():
@@ -44,7 +44,8 @@ def test_every_flag_has_a_long_name_an_optional_short_one_a_kind_and_a_default(c
     assert len(shorts) == len(set(shorts)), f"{command}: a short flag is given twice"
     for name, entry in table.items():
         assert re.fullmatch(r"[a-z0-9][a-z0-9-]*", name), (command, name)
-        assert set(entry) == {"short", "type", "default"}, (command, name)
+        assert {"short", "type", "default"} <= set(entry) <= {"short", "type", "default", "required"}, (command, name)
+        assert entry.get("required", True) is True, (command, name)  # written only when true
         assert re.fullmatch(r"[A-Za-z0-9]?", entry["short"]), (command, name)
         assert entry["type"] in TYPES and isinstance(entry["default"], str), (command, name)
         if entry["type"] == "bool":
@@ -81,7 +82,13 @@ def test_no_value_depends_on_the_machine_it_was_made_on():
         ("logs", "prefix", "", "bool"),
         ("patch", "patch", "p", "value"),
         ("create deployment", "replicas", "r", "value"),
-        ("apply", "filename", "f", "list"),
+        ("apply", "filename", "f", "csv"),
+        ("create role", "verb", "", "csv"),  # pflag StringSlice: `--verb=get,list` is two verbs
+        ("create configmap", "from-file", "", "csv"),
+        ("create configmap", "from-literal", "", "list"),  # StringArray: `--from-literal=a=1,b=2` is one
+        ("create deployment", "image", "", "csv"),
+        ("debug", "env", "", "map"),  # StringToString
+        ("get", "label-columns", "L", "csv"),
         ("apply", "dry-run", "", "optional"),
         ("get", "raw", "", "value"),
         ("config view", "raw", "", "bool"),
@@ -90,6 +97,19 @@ def test_no_value_depends_on_the_machine_it_was_made_on():
 def test_flags_are_per_command(command, flag, short, kind):
     entry = DATA["commands"][command]["flags"][flag]
     assert (entry["short"], entry["type"]) == (short, kind)
+
+
+def test_required_flags_are_marked():
+    required = {
+        (key, name)
+        for key, entry in DATA["commands"].items()
+        for name, flag in entry["flags"].items()
+        if "required" in flag
+    }
+    assert {("scale", "replicas"), ("create deployment", "image"), ("create cronjob", "schedule")} <= required
+    assert ("create job", "image") not in required and ("get", "output") not in required
+    assert not any("required" in flag for flag in DATA["global_flags"].values())
+    assert flag_table().long_flag(("scale",), "replicas").required
 
 
 def test_aliases_and_global_flags():
