@@ -336,16 +336,15 @@ def export_curriculum(directory, *, skipped=None):
 def _quiz_text(quiz, path, skipped):
     """The quiz file's text, or None (with a line in ``skipped``) when the file check would refuse it."""
     questions = list(quiz.questions.order_by("order", "id").prefetch_related("choices"))
-    problems = [str(problem) for problem in stored_quiz_problems(quiz, questions)]
+    problems = stored_quiz_problems(quiz, questions)
     text = _dump(quiz_to_file_data(quiz, questions))
-    if not problems:
-        # Anything else the file check refuses (a row written some other way than admin).
-        errors = quiz_text_errors(text, path.as_posix(), final=quiz.is_final)
-        problems = [f"line {error.line} of its file: {error.message}" for error in errors]
-    if not problems:
-        return text
-    if quiz.is_published:
-        skipped.append(f"the quiz {quiz} is published but breaks a rule, so learners do not get it ({problems[0]})")
-    else:
+    if problems and not quiz.is_published:
         skipped.append(f"the draft quiz {quiz} is not finished ({problems[0]})")
+    elif problems:
+        skipped.append(f"the quiz {quiz} is published but breaks a rule, so learners do not get it ({problems[0]})")
+    elif errors := quiz_text_errors(text, path.as_posix(), final=quiz.is_final):
+        # Something else the file check refuses, in a row written some other way than admin.
+        skipped.append(f"the quiz {quiz} would not pass the file check (line {errors[0].line}: {errors[0].message})")
+    else:
+        return text
     return None

@@ -167,10 +167,10 @@ def question_problems(question):
                 Problem(
                     "answer_pattern",
                     "'pattern' takes too long to check some answers: a repeated part can match the same text in "
-                    "more than one way, as in (a|aa)+ or (\\w|\\d)+; give each repeated part one way to match, "
+                    "more than one way, as in (a|aa)+ or (\\w|[a-z])+; give each repeated part one way to match, "
                     "or list the accepted 'answers' instead",
                     "This pattern takes too long to check some answers: a repeated part can match the same text "
-                    "in more than one way, as in (a|aa)+ or (\\w|\\d)+. Give each repeated part one way to match, "
+                    "in more than one way, as in (a|aa)+ or (\\w|[a-z])+. Give each repeated part one way to match, "
                     "or clear the pattern and list the accepted answers instead.",
                 )
             )
