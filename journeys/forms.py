@@ -231,7 +231,6 @@ class AccountDeleteForm(forms.Form):
 #
 # Every rule comes from quiz_rules, the module the quiz files are checked with: admin refuses
 # exactly what `load_journeys --check` refuses. The forms only decide where a message shows.
-
 #
 # A page may be stale (loaded before a colleague added a question or a choice) or its management
 # form tampered with, so a page's rows are not the whole story: the rules are applied to the state
@@ -299,7 +298,7 @@ class QuizAdminForm(forms.ModelForm):
     # Plain numbers: the range is a rule of quiz_rules, which words the message for editors.
     pass_mark = forms.IntegerField(initial=80, help_text="Percent needed to pass, from 0 to 100.")
     reveal_after_attempts = forms.IntegerField(
-        initial=2, help_text="Used when answers are revealed after a number of attempts."
+        initial=2, help_text="Used when answers are revealed after a number of attempts, from 1 to 100."
     )
 
     class Meta:

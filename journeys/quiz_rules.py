@@ -221,24 +221,22 @@ def _each_choice_problems(kind, choices):
             )
         key = same_text_key(choice.text)
         if kind != "true_false" and key in seen:
-            text = " ".join(str(choice.text).split())
-            problems.append(
-                Problem(
-                    "choices",
-                    f"two steps read {text!r} (case and spaces aside): a learner cannot tell which goes where; "
-                    "reword one"
-                    if step
-                    else f"two choices read {text!r} (case and spaces aside): a learner cannot tell them apart; "
-                    "reword one, or remove it",
-                    f"Two steps read “{text}”: a learner cannot tell which goes where. Reword one."
-                    if step
-                    else f"Two choices read “{text}”: a learner cannot tell them apart. Reword one, or delete it.",
-                    choice=position,
-                    choice_field="text",
-                )
-            )
+            problems.append(_same_text_problem(" ".join(str(choice.text).split()), position, step=step))
         seen.add(key)
     return problems
+
+
+def _same_text_problem(text, position, *, step):
+    if step:
+        in_file = f"two steps read {text!r} (case and spaces aside): a learner cannot tell which goes where; reword one"
+        in_admin = f"Two steps read “{text}”: a learner cannot tell which goes where. Reword one."
+    else:
+        in_file = (
+            f"two choices read {text!r} (case and spaces aside): a learner cannot tell them apart; "
+            "reword one, or remove it"
+        )
+        in_admin = f"Two choices read “{text}”: a learner cannot tell them apart. Reword one, or delete it."
+    return Problem("choices", in_file, in_admin, choice=position, choice_field="text")
 
 
 def _choice_problems(kind, choices):

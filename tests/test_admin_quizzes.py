@@ -4,9 +4,13 @@ Every test posts the real admin forms (with their inline management forms) throu
 """
 
 import html
+import threading
+import time
 
 import pytest
 import yaml
+from django.db import connection, connections, transaction
+from django.test import Client
 from django.urls import reverse
 
 from journeys.content_files import YamlFileReader
@@ -901,3 +905,39 @@ def test_every_quiz_of_the_curriculum_saves_unchanged_in_admin(staff_client, cur
     data = question_data(quiz=final, kind="single", rows=stored_rows(question), question=question, order=question.order)
     data.update(prompt=question.prompt, explanation=question.explanation, wrong_feedback=question.wrong_feedback)
     assert change_question(staff_client, question, data).status_code == 302
+
+
+# --- Two editors at once (PostgreSQL: SQLite writes one transaction at a time) ---
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_publishing_waits_for_a_colleague_saving_a_question_of_the_same_quiz():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite serialises every write, so there is no race to test")
+    quiz, _, _ = factories.quiz_with_every_kind()
+    Quiz.objects.filter(pk=quiz.pk).update(is_published=False)
+    quiz.refresh_from_db()
+    page_loaded_earlier = quiz_data(quiz, is_published=True)
+    editor = Client()
+    editor.force_login(factories.UserFactory(is_staff=True, is_superuser=True))
+    saving = threading.Event()
+
+    def colleague_saves_a_question():
+        # What the question page does: lock the quiz, save the question, commit a moment later.
+        try:
+            with transaction.atomic():
+                Quiz.objects.select_for_update().get(pk=quiz.pk)
+                factories.QuestionFactory(quiz=quiz, kind="single", order=7, prompt="Unfinished")
+                saving.set()
+                time.sleep(0.5)
+        finally:
+            connections.close_all()
+
+    colleague = threading.Thread(target=colleague_saves_a_question)
+    colleague.start()
+    assert saving.wait(timeout=10)
+    response = change_quiz(editor, quiz, page_loaded_earlier)  # waits for the colleague's commit
+    colleague.join(timeout=10)
+    assert_refused(response, "Question 7 “Unfinished”: A single-choice question needs at least two choices")
+    assert not Quiz.objects.get(pk=quiz.pk).is_published
