@@ -24,7 +24,7 @@ TRUE_FALSE_CHOICES = ["False", "True"]
 # (PostgreSQL's smallint stops at 32767: a file that passes the check must also load).
 MAX_REVEAL_AFTER_ATTEMPTS = 100
 MAX_DRAW = 100
-MAX_ORDER = 1000
+MAX_ORDER = 10_000
 # The lengths of the columns that hold these texts (models.py; a test keeps the two in step).
 MAX_TITLE = 200
 MAX_CHOICE_TEXT = 500

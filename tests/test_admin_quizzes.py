@@ -265,13 +265,13 @@ REFUSED_QUESTIONS = {
         "ordering",
         {},
         [{"text": "Build", "order": 1}, {"text": "Push", "order": 40000}],
-        "Order must be a whole number from 0 to 1000.",
+        "Order must be a whole number from 0 to 10000.",
     ),
     "a question in a place out of range": (
         "short",
         {"accepted_answers": "OnFailure", "order": 40000},
         [],
-        "Order must be a whole number from 0 to 1000.",
+        "Order must be a whole number from 0 to 10000.",
     ),
 }
 
@@ -361,7 +361,7 @@ def test_deleting_an_ordering_step_that_leaves_one_is_refused(staff_client):
 
 def test_a_question_out_of_place_is_refused_beside_its_order_field(staff_client, quiz):
     response = add_question(staff_client, question_data(quiz=quiz, kind="short", accepted_answers="a", order=40000))
-    assert response.context["adminform"].form.errors["order"] == ["Order must be a whole number from 0 to 1000."]
+    assert response.context["adminform"].form.errors["order"] == ["Order must be a whole number from 0 to 10000."]
 
 
 def test_deleting_a_choice_the_question_can_spare_is_saved(staff_client):
@@ -686,7 +686,7 @@ def test_a_question_out_of_place_on_the_quiz_page_is_refused_in_a_draft_too(staf
     quiz, questions = live_quiz
     data = quiz_data(quiz, is_published=False, rows={questions["short"]: {"order": 40000}})
     response = change_quiz(staff_client, quiz, data)
-    assert_refused(response, "Order must be a whole number from 0 to 1000.")
+    assert_refused(response, "Order must be a whole number from 0 to 10000.")
     assert Question.objects.get(pk=questions["short"].pk).order == 4
 
 
