@@ -5,6 +5,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
+from django.db import transaction
 from django.db.models import Count, F, Max, Prefetch, Q
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -194,19 +195,24 @@ class QuestionInline(admin.TabularInline):
 
 @admin.action(description="Publish the selected quizzes (only those that break no rule)")
 def publish_quizzes(modeladmin, request, queryset):
-    ready = []
-    for quiz in queryset.prefetch_related(None).prefetch_related(QUESTIONS_WITH_CHOICES):
-        problems = stored_quiz_problems(quiz, list(quiz.questions.all()))
-        if problems:
-            modeladmin.message_user(
-                request,
-                f"“{quiz}” was not published. {_problems_summary(problems)} Fix it, then publish it again.",
-                messages.ERROR,
-            )
-        else:
-            ready.append(quiz.pk)
+    ready, refused = [], []
+    selected = list(queryset.values_list("pk", flat=True))
+    with transaction.atomic():
+        # Locked as the quiz and question pages lock them: a question saved meanwhile is checked too.
+        locked = Quiz.objects.select_for_update(of=("self",)).filter(pk__in=selected).order_by("pk")
+        for quiz in locked.select_related("lesson", "journey").prefetch_related(QUESTIONS_WITH_CHOICES):
+            problems = stored_quiz_problems(quiz, list(quiz.questions.all()))
+            if problems:
+                refused.append(
+                    f"“{quiz}” was not published. {_problems_summary(problems)} Fix it, then publish it again."
+                )
+            else:
+                ready.append(quiz.pk)
+        if ready:
+            Quiz.objects.filter(pk__in=ready).update(is_published=True)
+    for message in refused:
+        modeladmin.message_user(request, message, messages.ERROR)
     if ready:
-        Quiz.objects.filter(pk__in=ready).update(is_published=True)
         modeladmin.message_user(request, f"{len(ready)} quiz(zes) published.", messages.SUCCESS)
 
 

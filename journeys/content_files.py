@@ -400,6 +400,18 @@ def _read_quiz_file(path, content_dir, errors, *, final):
     return read_quiz(reader, data, path.relative_to(content_dir).as_posix(), final=final)
 
 
+def quiz_text_errors(text, display_path, *, final):
+    """The file check's errors for the text of one quiz file (export checks what it is about to write)."""
+    errors = []
+    reader = YamlFileReader(None, display_path, errors)
+    data = reader.parse_yaml(text)
+    if data is not None:
+        read_quiz(reader, data, display_path, final=final)
+    elif not errors:
+        reader.error(1, "the quiz file is empty")
+    return errors
+
+
 def _check_journey_lessons(journey, glossary_slugs, errors, *, every_lesson_read):
     """Cross-file rules: unique slugs, known modules, and links that lead somewhere.
 

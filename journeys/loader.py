@@ -7,14 +7,16 @@ so edits made in Django admin survive a restart until the file itself changes (`
 every file regardless).
 """
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
+from .content_files import quiz_text_errors
 from .models import Choice, ContentSource, GlossaryTerm, Journey, Lesson, Module, Question, Quiz
-from .quiz_files import quiz_to_file_data
+from .quiz_files import FINAL_ASSESSMENT_FILE, QUIZ_SUFFIX, quiz_to_file_data
 from .quiz_rules import stored_quiz_problems
 
 
@@ -29,6 +31,25 @@ class LoadReport:
     @property
     def changed(self):
         return self.created + self.updated
+
+
+class LoadError(Exception):
+    """The database refused what one curriculum file holds: ``source`` (relative to the content
+    directory, or "" when no one file is at fault) and ``error``, the database's exception."""
+
+    def __init__(self, source, error):
+        super().__init__(f"{source or 'the curriculum'}: {error}")
+        self.source = source
+        self.error = error
+
+
+@contextmanager
+def _from(source):
+    """Name the file being written when the database refuses it (the whole load is rolled back)."""
+    try:
+        yield
+    except DatabaseError as exc:
+        raise LoadError(source, exc) from exc
 
 
 def _upsert(report, model, lookup, values, **save_options):
@@ -65,36 +86,89 @@ def _lesson_values(lesson_file, module):
 
 
 def load_curriculum(curriculum, *, force=False):
-    """Write a validated Curriculum to the database in one transaction; return a LoadReport."""
+    """Write a validated Curriculum to the database in one transaction; return a LoadReport.
+
+    A database error is raised as a ``LoadError`` naming the file it came from, when one did.
+    """
     report = LoadReport()
-    recorded = dict(ContentSource.objects.values_list("path", "sha256"))
+    with _from(""):
+        recorded = dict(ContentSource.objects.values_list("path", "sha256"))
 
     def changed(source):
         return force or recorded.get(source) != curriculum.checksums.get(source)
 
     glossary_changed = changed("glossary.yaml") and "glossary.yaml" in curriculum.checksums
-    with transaction.atomic():
-        if glossary_changed:
-            for term in curriculum.glossary:
-                _upsert(
-                    report,
-                    GlossaryTerm,
-                    {"slug": term.slug},
-                    {"term": term.term, "definition": term.definition, "docs_url": term.docs_url},
-                )
-            kept = [term.slug for term in curriculum.glossary]
-            GlossaryTerm.objects.exclude(slug__in=kept).delete()
-        glossary = GlossaryTerm.objects.as_entries()
+    with _from(""), transaction.atomic():
+        with _from("glossary.yaml"):
+            if glossary_changed:
+                for term in curriculum.glossary:
+                    _upsert(
+                        report,
+                        GlossaryTerm,
+                        {"slug": term.slug},
+                        {"term": term.term, "definition": term.definition, "docs_url": term.docs_url},
+                    )
+                kept = [term.slug for term in curriculum.glossary]
+                GlossaryTerm.objects.exclude(slug__in=kept).delete()
+            glossary = GlossaryTerm.objects.as_entries()
 
         for journey_file in curriculum.journeys:
             _load_journey(report, journey_file, changed, glossary, rerender=glossary_changed)
 
         for source, checksum in curriculum.checksums.items():
-            ContentSource.objects.update_or_create(path=source, defaults={"sha256": checksum})
+            with _from(source):
+                ContentSource.objects.update_or_create(path=source, defaults={"sha256": checksum})
     return report
 
 
 def _load_journey(report, journey_file, changed, glossary, *, rerender):
+    with _from(journey_file.source):
+        journey, modules = _load_journey_and_modules(report, journey_file, changed)
+    known_lessons = {lesson.slug for lesson in journey_file.lessons} | set(
+        journey.lessons.values_list("slug", flat=True)
+    )
+    for lesson_file in journey_file.lessons:
+        lookup = {"journey": journey, "slug": lesson_file.slug}
+        with _from(lesson_file.source):
+            if not changed(lesson_file.source) and Lesson.objects.filter(**lookup).exists():
+                report.skipped_files += 1
+                continue
+            values = _lesson_values(lesson_file, modules[lesson_file.module])
+            draft = Lesson(**lookup, **values)
+            draft.render(glossary=glossary, known_lessons=known_lessons)
+            values.update(body_html=draft.body_html, toc=draft.toc, search_text=draft.search_text)
+            _upsert(report, Lesson, lookup, values, render=False)
+
+    for lesson_file in journey_file.lessons:
+        quiz_file = lesson_file.quiz
+        if quiz_file is None:
+            continue
+        with _from(quiz_file.source):
+            lesson = Lesson.objects.get(journey=journey, slug=lesson_file.slug)
+            if changed(quiz_file.source) or not Quiz.objects.filter(lesson=lesson).exists():
+                _load_quiz(report, quiz_file, {"lesson": lesson}, {"journey": journey})
+    final_file = journey_file.final_assessment
+    if final_file is not None:
+        lookup = {"journey": journey, "is_final": True}
+        with _from(final_file.source):
+            if changed(final_file.source) or not Quiz.objects.filter(**lookup).exists():
+                _load_quiz(report, final_file, lookup, {})
+
+    if rerender:
+        # A changed definition lives inside the stored HTML of every lesson that shows it.
+        for lesson in journey.lessons.select_related("journey"):
+            before = lesson.body_html
+            lesson.render(glossary=glossary, known_lessons=known_lessons)
+            if lesson.body_html != before:
+                lesson.save(render=False, update_fields=["body_html", "toc", "search_text", "updated_at"])
+
+    file_slugs = {lesson.slug for lesson in journey_file.lessons}
+    report.database_only_lessons += [
+        f"{journey.slug}/{slug}" for slug in journey.lessons.exclude(slug__in=file_slugs).values_list("slug", flat=True)
+    ]
+
+
+def _load_journey_and_modules(report, journey_file, changed):
     journey = Journey.objects.filter(slug=journey_file.slug).first()
     apply_journey = journey is None or changed(journey_file.source)
     if apply_journey:
@@ -120,46 +194,7 @@ def _load_journey(report, journey_file, changed, glossary, *, rerender):
                 {"journey": journey, "slug": module_file.slug},
                 {"title": module_file.title, "summary": module_file.summary, "order": module_file.order},
             )
-
-    known_lessons = {lesson.slug for lesson in journey_file.lessons} | set(
-        journey.lessons.values_list("slug", flat=True)
-    )
-    for lesson_file in journey_file.lessons:
-        lookup = {"journey": journey, "slug": lesson_file.slug}
-        if not changed(lesson_file.source) and Lesson.objects.filter(**lookup).exists():
-            report.skipped_files += 1
-            continue
-        values = _lesson_values(lesson_file, modules[lesson_file.module])
-        draft = Lesson(**lookup, **values)
-        draft.render(glossary=glossary, known_lessons=known_lessons)
-        values.update(body_html=draft.body_html, toc=draft.toc, search_text=draft.search_text)
-        _upsert(report, Lesson, lookup, values, render=False)
-
-    for lesson_file in journey_file.lessons:
-        quiz_file = lesson_file.quiz
-        if quiz_file is None:
-            continue
-        lesson = Lesson.objects.get(journey=journey, slug=lesson_file.slug)
-        if changed(quiz_file.source) or not Quiz.objects.filter(lesson=lesson).exists():
-            _load_quiz(report, quiz_file, {"lesson": lesson}, {"journey": journey})
-    final_file = journey_file.final_assessment
-    if final_file is not None:
-        lookup = {"journey": journey, "is_final": True}
-        if changed(final_file.source) or not Quiz.objects.filter(**lookup).exists():
-            _load_quiz(report, final_file, lookup, {})
-
-    if rerender:
-        # A changed definition lives inside the stored HTML of every lesson that shows it.
-        for lesson in journey.lessons.select_related("journey"):
-            before = lesson.body_html
-            lesson.render(glossary=glossary, known_lessons=known_lessons)
-            if lesson.body_html != before:
-                lesson.save(render=False, update_fields=["body_html", "toc", "search_text", "updated_at"])
-
-    file_slugs = {lesson.slug for lesson in journey_file.lessons}
-    report.database_only_lessons += [
-        f"{journey.slug}/{slug}" for slug in journey.lessons.exclude(slug__in=file_slugs).values_list("slug", flat=True)
-    ]
+    return journey, modules
 
 
 def _load_quiz(report, quiz_file, lookup, extra):
@@ -229,9 +264,10 @@ def export_curriculum(directory, *, skipped=None):
     Orders are written only where they differ from what the file positions imply, so an export
     of freshly loaded content reads like hand-written files. Return the list of files written.
 
-    A draft quiz still being written in admin may break the rules every quiz file must keep; it
-    is left out rather than written as a file that would not load. ``skipped``, when given, gets
-    a line naming each one and its first problem.
+    A quiz that breaks the rules every quiz file must keep (a draft still being written in admin,
+    or a published one learners do not get for that reason) is left out rather than written as a
+    file that would not load: what is written is checked as ``load_journeys --check`` checks it.
+    ``skipped``, when given, gets a line naming each one and its first problem.
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -287,18 +323,28 @@ def export_curriculum(directory, *, skipped=None):
                 stem = f"{number:02d}-{lesson.slug}"
                 write(directory / journey.slug / f"{stem}.md", text)
                 quiz = Quiz.objects.filter(lesson=lesson).first()
-                if quiz is not None and (data := _quiz_data(quiz, skipped)) is not None:
-                    write(directory / journey.slug / f"{stem}.quiz.yaml", _dump(data))
+                path = directory / journey.slug / f"{stem}{QUIZ_SUFFIX}"
+                if quiz is not None and (text := _quiz_text(quiz, path, skipped)) is not None:
+                    write(path, text)
         final = Quiz.objects.filter(journey=journey, is_final=True).first()
-        if final is not None and (data := _quiz_data(final, skipped)) is not None:
-            write(directory / journey.slug / "final-assessment.yaml", _dump(data))
+        path = directory / journey.slug / FINAL_ASSESSMENT_FILE
+        if final is not None and (text := _quiz_text(final, path, skipped)) is not None:
+            write(path, text)
     return written
 
 
-def _quiz_data(quiz, skipped):
+def _quiz_text(quiz, path, skipped):
+    """The quiz file's text, or None (with a line in ``skipped``) when the file check would refuse it."""
     questions = list(quiz.questions.order_by("order", "id").prefetch_related("choices"))
     problems = stored_quiz_problems(quiz, questions)
+    text = _dump(quiz_to_file_data(quiz, questions))
     if problems and not quiz.is_published:
         skipped.append(f"the draft quiz {quiz} is not finished ({problems[0]})")
-        return None
-    return quiz_to_file_data(quiz, questions)
+    elif problems:
+        skipped.append(f"the quiz {quiz} is published but breaks a rule, so learners do not get it ({problems[0]})")
+    elif errors := quiz_text_errors(text, path.as_posix(), final=quiz.is_final):
+        # Something else the file check refuses, in a row written some other way than admin.
+        skipped.append(f"the quiz {quiz} would not pass the file check (line {errors[0].line}: {errors[0].message})")
+    else:
+        return text
+    return None

@@ -59,6 +59,8 @@ class QuestionFile:
     answer_pattern: str = ""
     wrong_feedback: str = ""
     choices: list = field(default_factory=list)
+    # Admin's Order field; in a file a question's place is its order, so it stays None.
+    order: int | None = None
 
 
 @dataclass

@@ -10,15 +10,30 @@ each problem carries both phrasings side by side.
 Nothing here touches the database: a question's choices may be a list or a related manager.
 """
 
-import re
 from dataclasses import dataclass
 
+from .answer_patterns import is_too_slow, syntax_problem
 from .kubectl_command import CommandParseError, parse_accepted_command
 
 KINDS = ("single", "multiple", "true_false", "short", "kubectl", "ordering")
 CHOICE_KINDS = ("single", "multiple", "true_false")
 REVEALS = ("after_pass", "after_attempts")
 TRUE_FALSE_CHOICES = ["False", "True"]
+
+# Bounds of every number a quiz holds: sane for a course, and well inside what the database stores
+# (PostgreSQL's smallint stops at 32767: a file that passes the check must also load).
+MAX_REVEAL_AFTER_ATTEMPTS = 100
+MAX_DRAW = 100
+MAX_ORDER = 10_000
+# The lengths of the columns that hold these texts (models.py; a test keeps the two in step).
+MAX_TITLE = 200
+MAX_CHOICE_TEXT = 500
+MAX_PATTERN = 300
+
+
+def same_text_key(text):
+    """Two texts a learner cannot tell apart: equal but for case and runs of spaces."""
+    return " ".join(str(text or "").split()).casefold()
 
 
 @dataclass(frozen=True)
@@ -65,6 +80,9 @@ def question_problems(question):
     pattern = question.answer_pattern or ""
     label = _kind_label(kind)
     problems = []
+
+    # A question in a file has no order of its own (its place in the file is its order).
+    problems += order_problems(getattr(question, "order", None))
 
     if kind in CHOICE_KINDS:
         problems += _choice_problems(kind, choices)
@@ -118,7 +136,15 @@ def question_problems(question):
             )
         )
 
-    if pattern:
+    if len(pattern) > MAX_PATTERN:
+        problems.append(
+            Problem(
+                "answer_pattern",
+                f"'pattern' is at most {MAX_PATTERN} characters long, not {len(pattern)}",
+                f"A pattern is at most {MAX_PATTERN} characters long (this one has {len(pattern)}): shorten it.",
+            )
+        )
+    elif pattern:
         if kind != "short":
             problems.append(
                 Problem(
@@ -127,23 +153,94 @@ def question_problems(question):
                     "Only a short-answer question uses a pattern: clear it, or change the kind of question.",
                 )
             )
-        else:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                problems.append(
-                    Problem(
-                        "answer_pattern",
-                        f"'pattern' is not a valid regular expression: {exc}",
-                        f"This is not a valid regular expression ({exc}): correct it, "
-                        "or clear it and list the accepted answers instead.",
-                    )
+        elif invalid := syntax_problem(pattern):
+            problems.append(
+                Problem(
+                    "answer_pattern",
+                    f"'pattern' is not a valid regular expression: {invalid}",
+                    f"This is not a valid regular expression ({invalid}): correct it, "
+                    "or clear it and list the accepted answers instead.",
                 )
+            )
+        elif is_too_slow(pattern):
+            problems.append(
+                Problem(
+                    "answer_pattern",
+                    "'pattern' takes too long to check some answers: a repeated part can match the same text in "
+                    "more than one way, as in (a|aa)+ or (\\w|[a-z])+; give each repeated part one way to match, "
+                    "or list the accepted 'answers' instead",
+                    "This pattern takes too long to check some answers: a repeated part can match the same text "
+                    "in more than one way, as in (a|aa)+ or (\\w|[a-z])+. Give each repeated part one way to match, "
+                    "or clear the pattern and list the accepted answers instead.",
+                )
+            )
     return problems
 
 
+def order_problems(order):
+    """The rule of a question's Order (admin shows it beside the field, draft or not)."""
+    if order is None or 0 <= order <= MAX_ORDER:
+        return []
+    return [
+        Problem(
+            "order",
+            f"'order' must be between 0 and {MAX_ORDER}, not {order}",
+            f"Order must be a whole number from 0 to {MAX_ORDER}.",
+        )
+    ]
+
+
+def _each_choice_problems(kind, choices):
+    """The rules of each choice or step on its own: its order in range, its text unlike the others'."""
+    problems, seen = [], set()
+    step = kind == "ordering"
+    for position, choice in enumerate(choices):
+        length = len(choice.text or "")
+        if length > MAX_CHOICE_TEXT:
+            problems.append(
+                Problem(
+                    "choices",
+                    f"the text of a {'step' if step else 'choice'} is at most {MAX_CHOICE_TEXT} characters long, "
+                    f"not {length}",
+                    f"The text of a {'step' if step else 'choice'} is at most {MAX_CHOICE_TEXT} characters long "
+                    f"(this one has {length}): shorten it.",
+                    choice=position,
+                    choice_field="text",
+                )
+            )
+        order = choice.order
+        if order is not None and not 0 <= order <= MAX_ORDER:
+            problems.append(
+                Problem(
+                    "choices",
+                    f"a question has at most {MAX_ORDER} {'steps' if step else 'choices'}",
+                    f"Order must be a whole number from 0 to {MAX_ORDER}.",
+                    choice=position,
+                    choice_field="order",
+                )
+            )
+        key = same_text_key(choice.text)
+        if kind != "true_false" and key in seen:
+            problems.append(_same_text_problem(" ".join(str(choice.text).split()), position, step=step))
+        seen.add(key)
+    return problems
+
+
+def _same_text_problem(text, position, *, step):
+    if step:
+        in_file = f"two steps read {text!r} (case and spaces aside): a learner cannot tell which goes where; reword one"
+        in_admin = f"Two steps read “{text}”: a learner cannot tell which goes where. Reword one."
+    else:
+        in_file = (
+            f"two choices read {text!r} (case and spaces aside): a learner cannot tell them apart; "
+            "reword one, or remove it"
+        )
+        in_admin = f"Two choices read “{text}”: a learner cannot tell them apart. Reword one, or delete it."
+    return Problem("choices", in_file, in_admin, choice=position, choice_field="text")
+
+
 def _choice_problems(kind, choices):
-    problems = []
+    problems = _each_choice_problems(kind, choices)
     for position, choice in enumerate(choices):
         if not choice.is_correct and not (choice.feedback or "").strip():
             problems.append(
@@ -213,7 +310,7 @@ def _ordering_problems(choices):
                 "each with its place in the right order under Order.",
             )
         ]
-    problems, seen = [], set()
+    problems, seen = _each_choice_problems("ordering", choices), set()
     for position, choice in enumerate(choices):
         if choice.order in seen:
             problems.append(
@@ -234,6 +331,14 @@ def quiz_problems(quiz, *, question_count=None):
     questions too (a quiz goes live with at least one; ``draw`` cannot exceed them)."""
     problems = []
     pass_mark, reveal, after = quiz.pass_mark, quiz.reveal, quiz.reveal_after_attempts
+    if len(quiz.title or "") > MAX_TITLE:
+        problems.append(
+            Problem(
+                "title",
+                f"'title' is at most {MAX_TITLE} characters long, not {len(quiz.title)}",
+                f"A title is at most {MAX_TITLE} characters long (this one has {len(quiz.title)}): shorten it.",
+            )
+        )
     if pass_mark is not None and not 0 <= pass_mark <= 100:
         problems.append(
             Problem(
@@ -258,6 +363,14 @@ def quiz_problems(quiz, *, question_count=None):
                 "Reveal the answers after 1 attempt or more.",
             )
         )
+    elif after is not None and after > MAX_REVEAL_AFTER_ATTEMPTS:
+        problems.append(
+            Problem(
+                "reveal_after_attempts",
+                f"'reveal_after_attempts' must be between 1 and {MAX_REVEAL_AFTER_ATTEMPTS}, not {after}",
+                f"Reveal the answers after 1 to {MAX_REVEAL_AFTER_ATTEMPTS} attempts.",
+            )
+        )
     draw = quiz.draw
     if draw is not None:
         if not quiz.is_final:
@@ -274,6 +387,15 @@ def quiz_problems(quiz, *, question_count=None):
                     "draw",
                     "'draw' must be 1 or more (leave it out to ask every question)",
                     "Draw must be 1 or more: change it, or leave it empty to ask every question.",
+                )
+            )
+        elif draw > MAX_DRAW:
+            problems.append(
+                Problem(
+                    "draw",
+                    f"'draw' must be at most {MAX_DRAW} (leave it out to ask every question)",
+                    f"A final assessment draws at most {MAX_DRAW} questions: lower Draw, "
+                    "or leave it empty to ask every question.",
                 )
             )
         elif question_count is not None and draw > question_count:

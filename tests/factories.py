@@ -70,7 +70,7 @@ class QuestionFactory(factory.django.DjangoModelFactory):
         model = Question
 
     quiz = factory.SubFactory(QuizFactory)
-    order = factory.Sequence(lambda n: n)
+    order = factory.Sequence(lambda n: n % 1000)  # an order an editor would type (quiz_rules bounds it)
     kind = Question.Kind.SINGLE
     prompt = factory.Sequence(lambda n: f"Question prompt {n}?")
     explanation = "Because that is how Kubernetes works."
@@ -81,7 +81,7 @@ class ChoiceFactory(factory.django.DjangoModelFactory):
         model = Choice
 
     question = factory.SubFactory(QuestionFactory)
-    order = factory.Sequence(lambda n: n)
+    order = factory.Sequence(lambda n: n % 1000)  # an order an editor would type (quiz_rules bounds it)
     text = factory.Sequence(lambda n: f"Choice {n}")
     is_correct = False
     feedback = "Not this one, because of a reason."

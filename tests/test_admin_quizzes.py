@@ -4,15 +4,19 @@ Every test posts the real admin forms (with their inline management forms) throu
 """
 
 import html
+import threading
+import time
 
 import pytest
 import yaml
+from django.db import connection, connections, transaction
+from django.test import Client
 from django.urls import reverse
 
 from journeys.content_files import YamlFileReader
 from journeys.models import Choice, Question, Quiz
 from journeys.quiz_files import ChoiceFile, QuestionFile, read_quiz
-from journeys.quiz_rules import question_problems
+from journeys.quiz_rules import question_problems, stored_quiz_problems
 from tests import factories
 from tests.conftest import CONTENT_DIR
 
@@ -234,6 +238,41 @@ REFUSED_QUESTIONS = {
         [RIGHT, WRONG],
         "Only short-answer and kubectl questions have accepted answers: clear them for a single-choice question.",
     ),
+    "short with a pattern that takes too long": (
+        "short",
+        {"answer_pattern": "(a|aa)+$"},
+        [],
+        "This pattern takes too long to check some answers: a repeated part can match the same text in more than "
+        "one way, as in (a|aa)+ or (\\w|[a-z])+.",
+    ),
+    "single with two choices that read the same": (
+        "single",
+        {},
+        [RIGHT, {"text": "  statefulSET  ", "feedback": "Pasted twice."}],
+        "Two choices read “statefulSET”: a learner cannot tell them apart. Reword one, or delete it.",
+    ),
+    "ordering with two steps that read the same": (
+        "ordering",
+        {},
+        [
+            {"text": "Run kubectl apply", "order": 1},
+            {"text": "Wait", "order": 2},
+            {"text": "run kubectl APPLY", "order": 3},
+        ],
+        "Two steps read “run kubectl APPLY”: a learner cannot tell which goes where. Reword one.",
+    ),
+    "a step in a place out of range": (
+        "ordering",
+        {},
+        [{"text": "Build", "order": 1}, {"text": "Push", "order": 40000}],
+        "Order must be a whole number from 0 to 10000.",
+    ),
+    "a question in a place out of range": (
+        "short",
+        {"accepted_answers": "OnFailure", "order": 40000},
+        [],
+        "Order must be a whole number from 0 to 10000.",
+    ),
 }
 
 
@@ -320,6 +359,11 @@ def test_deleting_an_ordering_step_that_leaves_one_is_refused(staff_client):
     assert question.choices.count() == 3
 
 
+def test_a_question_out_of_place_is_refused_beside_its_order_field(staff_client, quiz):
+    response = add_question(staff_client, question_data(quiz=quiz, kind="short", accepted_answers="a", order=40000))
+    assert response.context["adminform"].form.errors["order"] == ["Order must be a whole number from 0 to 10000."]
+
+
 def test_deleting_a_choice_the_question_can_spare_is_saved(staff_client):
     _, questions, _ = factories.quiz_with_every_kind()
     question = questions["single"]
@@ -343,6 +387,48 @@ def test_changing_the_kind_is_checked_against_the_choices_on_the_page(staff_clie
     assert_refused(change_question(staff_client, question, data), "exactly one correct choice, not 2")
     question.refresh_from_db()
     assert question.kind == "multiple"
+
+
+# --- A stale page: the choices it did not post count too ---
+
+
+def test_a_stale_question_page_is_checked_with_the_choices_it_did_not_show(staff_client):
+    _, questions, _ = factories.quiz_with_every_kind()
+    question = questions["single"]
+    before = sorted(question.choices.values_list("id", "text", "is_correct"))
+    # Loaded before a colleague added StatefulSet as the right answer: Deployment ticked Correct.
+    rows = [
+        {**row, "correct": row["text"] == "Deployment"} for row in stored_rows(question) if row["text"] != "StatefulSet"
+    ]
+    data = question_data(quiz=question.quiz, rows=rows, question=question, prompt=question.prompt)
+    response = change_question(staff_client, question, data)
+    assert_refused(response, "A single-choice question has exactly one correct choice, not 2")
+    assert "The page did not show the choice “StatefulSet”" in page_text(response)
+    assert "Reload the page to see every choice, then make your change again." in page_text(response)
+    assert sorted(question.choices.values_list("id", "text", "is_correct")) == before
+
+
+def test_a_tampered_management_form_cannot_hide_the_stored_choices(staff_client):
+    _, questions, _ = factories.quiz_with_every_kind()
+    question = questions["single"]
+    # No choice row at all, and the kind changed: the three stored choices would stay on a short question.
+    data = question_data(quiz=question.quiz, kind="short", question=question, accepted_answers="StatefulSet")
+    response = change_question(staff_client, question, data)
+    assert_refused(response, "A short-answer question has no choices: delete them, or change the kind of question.")
+    question.refresh_from_db()
+    assert question.kind == "single"
+
+
+def test_a_stale_question_page_that_keeps_the_rules_is_saved_with_the_choices_it_did_not_show(staff_client):
+    quiz, questions, _ = factories.quiz_with_every_kind()
+    question = questions["single"]
+    rows = stored_rows(question, Deployment={"feedback": "Random suffixes, new on every rollout."})
+    rows = [row for row in rows if row["text"] != "DaemonSet"]
+    data = question_data(quiz=quiz, rows=rows, question=question, prompt=question.prompt)
+    assert change_question(staff_client, question, data).status_code == 302
+    assert sorted(question.choices.values_list("text", flat=True)) == ["DaemonSet", "Deployment", "StatefulSet"]
+    assert question.choices.get(text="Deployment").feedback == "Random suffixes, new on every rollout."
+    assert stored_quiz_problems(quiz) == []
 
 
 # --- The same rules as the files ---
@@ -372,6 +458,29 @@ FILE_CASES = {
     "one ordering step": (
         {"kind": "ordering", "steps": ["Build"]},
         QuestionFile("ordering", "p", "e", choices=[ChoiceFile("Build", True, "", 1)]),
+    ),
+    "a pattern that takes too long": (
+        {"kind": "short", "pattern": "(\\w|[a-z])+$"},
+        QuestionFile("short", "p", "e", answer_pattern="(\\w|[a-z])+$"),
+    ),
+    "two choices that read the same": (
+        {"kind": "single", "choices": [{"text": "Job", "correct": True}, {"text": "job", "feedback": "Twice."}]},
+        QuestionFile(
+            "single", "p", "e", choices=[ChoiceFile("Job", True, "", 1), ChoiceFile("job", False, "Twice.", 2)]
+        ),
+    ),
+    "two steps that read the same": (
+        {"kind": "ordering", "steps": ["Build", "Push", "build"]},
+        QuestionFile(
+            "ordering",
+            "p",
+            "e",
+            choices=[
+                ChoiceFile("Build", True, "", 1),
+                ChoiceFile("Push", True, "", 2),
+                ChoiceFile("build", True, "", 3),
+            ],
+        ),
     ),
 }
 
@@ -548,6 +657,39 @@ def test_adding_an_unfinished_question_to_a_published_quiz_is_refused_naming_it(
     assert quiz.questions.count() == 6
 
 
+def test_a_stale_quiz_page_cannot_publish_a_question_it_did_not_show(staff_client, live_quiz):
+    quiz, _ = live_quiz
+    Quiz.objects.filter(pk=quiz.pk).update(is_published=False)
+    quiz.refresh_from_db()
+    page_loaded_earlier = quiz_data(quiz, is_published=True)
+    factories.QuestionFactory(quiz=quiz, kind="single", order=7, prompt="Unfinished")  # a colleague's draft
+    response = change_quiz(staff_client, quiz, page_loaded_earlier)
+    assert_refused(response, "Question 7 “Unfinished”: A single-choice question needs at least two choices")
+    assert "The page did not show Question 7 “Unfinished”: it was probably added since the page was loaded." in (
+        page_text(response)
+    )
+    assert not Quiz.objects.get(pk=quiz.pk).is_published
+
+
+def test_a_stale_quiz_page_publishes_when_the_questions_it_did_not_show_are_complete(staff_client, live_quiz):
+    quiz, _ = live_quiz
+    Quiz.objects.filter(pk=quiz.pk).update(is_published=False)
+    quiz.refresh_from_db()
+    page_loaded_earlier = quiz_data(quiz, is_published=True)
+    factories.QuestionFactory(quiz=quiz, kind="short", order=7, accepted_answers=["Never"])
+    assert change_quiz(staff_client, quiz, page_loaded_earlier).status_code == 302
+    quiz.refresh_from_db()
+    assert quiz.is_published and quiz.questions.count() == 7 and stored_quiz_problems(quiz) == []
+
+
+def test_a_question_out_of_place_on_the_quiz_page_is_refused_in_a_draft_too(staff_client, live_quiz):
+    quiz, questions = live_quiz
+    data = quiz_data(quiz, is_published=False, rows={questions["short"]: {"order": 40000}})
+    response = change_quiz(staff_client, quiz, data)
+    assert_refused(response, "Order must be a whole number from 0 to 10000.")
+    assert Question.objects.get(pk=questions["short"].pk).order == 4
+
+
 def test_a_draft_quiz_takes_an_unfinished_question_and_hides_it_from_learners(staff_client, client, live_quiz):
     quiz, _ = live_quiz
     data = quiz_data(quiz, is_published=False, new=[{"kind": "kubectl", "order": 7, "prompt": "List the Pods."}])
@@ -621,6 +763,11 @@ REFUSED_QUIZ_FIELDS = {
         "reveal_after_attempts",
         "Reveal the answers after 1 attempt or more.",
     ),
+    "reveal after 40000 attempts (more than the column holds)": (
+        {"reveal": "after_attempts", "reveal_after_attempts": 40000},
+        "reveal_after_attempts",
+        "Reveal the answers after 1 to 100 attempts.",
+    ),
     "draw on a lesson's quiz": (
         {"draw": 2},
         "draw",
@@ -651,7 +798,11 @@ def test_quiz_fields_that_break_a_rule_are_refused(staff_client, live_quiz, case
 
 @pytest.mark.parametrize(
     ("draw", "message"),
-    [(0, "Draw must be 1 or more"), (4, "The quiz draws 4 questions at random but has only 3: lower Draw")],
+    [
+        (0, "Draw must be 1 or more"),
+        (4, "The quiz draws 4 questions at random but has only 3: lower Draw"),
+        (40000, "A final assessment draws at most 100 questions: lower Draw, or leave it empty"),
+    ],
 )
 def test_an_assessment_draw_outside_its_questions_is_refused(staff_client, draw, message):
     journey = factories.JourneyFactory()
@@ -661,6 +812,19 @@ def test_an_assessment_draw_outside_its_questions_is_refused(staff_client, draw,
     assert_refused(change_quiz(staff_client, final, quiz_data(final, draw=draw)), message)
     assert change_quiz(staff_client, final, quiz_data(final, draw=3)).status_code == 302
     assert Quiz.objects.get(pk=final.pk).draw == 3
+
+
+def test_a_new_second_final_assessment_is_refused_naming_the_first(staff_client):
+    journey = factories.JourneyFactory()
+    factories.QuizFactory(lesson=None, journey=journey, is_final=True, title="Final exam")
+    data = quiz_data(Quiz(journey=journey), is_final=True, is_published=False, title="Another final")
+    response = staff_client.post(reverse("admin:journeys_quiz_add"), data)
+    assert_refused(
+        response,
+        f"The journey “{journey}” already has a final assessment, “Final exam”, and a journey has only one: "
+        "untick Final assessment, or change that one instead.",
+    )
+    assert Quiz.objects.filter(journey=journey).count() == 1
 
 
 # --- Bulk actions and the quiz list ---
@@ -741,3 +905,39 @@ def test_every_quiz_of_the_curriculum_saves_unchanged_in_admin(staff_client, cur
     data = question_data(quiz=final, kind="single", rows=stored_rows(question), question=question, order=question.order)
     data.update(prompt=question.prompt, explanation=question.explanation, wrong_feedback=question.wrong_feedback)
     assert change_question(staff_client, question, data).status_code == 302
+
+
+# --- Two editors at once (PostgreSQL: SQLite writes one transaction at a time) ---
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_publishing_waits_for_a_colleague_saving_a_question_of_the_same_quiz():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite serialises every write, so there is no race to test")
+    quiz, _, _ = factories.quiz_with_every_kind()
+    Quiz.objects.filter(pk=quiz.pk).update(is_published=False)
+    quiz.refresh_from_db()
+    page_loaded_earlier = quiz_data(quiz, is_published=True)
+    editor = Client()
+    editor.force_login(factories.UserFactory(is_staff=True, is_superuser=True))
+    saving = threading.Event()
+
+    def colleague_saves_a_question():
+        # What the question page does: lock the quiz, save the question, commit a moment later.
+        try:
+            with transaction.atomic():
+                Quiz.objects.select_for_update().get(pk=quiz.pk)
+                factories.QuestionFactory(quiz=quiz, kind="single", order=7, prompt="Unfinished")
+                saving.set()
+                time.sleep(0.5)
+        finally:
+            connections.close_all()
+
+    colleague = threading.Thread(target=colleague_saves_a_question)
+    colleague.start()
+    assert saving.wait(timeout=10)
+    response = change_quiz(editor, quiz, page_loaded_earlier)  # waits for the colleague's commit
+    colleague.join(timeout=10)
+    assert_refused(response, "Question 7 “Unfinished”: A single-choice question needs at least two choices")
+    assert not Quiz.objects.get(pk=quiz.pk).is_published

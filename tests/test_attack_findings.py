@@ -53,13 +53,6 @@ def learner_sees_quiz(quiz):
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason="ChoiceInlineFormSet checks only the choice rows in the POST; stored choices missing from it "
-    "(a page loaded before another editor added a choice, or a tampered management form) are kept but "
-    "never checked, so a published single-choice question ends up with two correct choices and the "
-    "quiz disappears for learners (404).",
-)
 def test_question_page_checks_the_stored_choices_missing_from_the_post(staff_client):
     quiz, questions, _ = factories.quiz_with_every_kind()
     question = questions["single"]
@@ -76,12 +69,6 @@ def test_question_page_checks_the_stored_choices_missing_from_the_post(staff_cli
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason="QuestionInlineFormSet checks only the question rows in the POST before publishing; a question "
-    "stored meanwhile (an unfinished one another editor added to the draft) or left out of the post is "
-    "published unchecked, so the quiz is published yet hidden from learners, with no message to the editor.",
-)
 def test_publishing_on_the_quiz_page_checks_every_stored_question(staff_client):
     quiz, _, _ = factories.quiz_with_every_kind()
     Quiz.objects.filter(pk=quiz.pk).update(is_published=False)
@@ -165,13 +152,6 @@ def test_adding_a_question_to_a_drawn_assessment_keeps_open_forms_submittable(st
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason="quiz_rules only checks that answer_pattern compiles; a natural pattern such as (\\w+\\s?)+ "
-    "('one or more words') backtracks exponentially, and a learner's 40-character answer keeps a worker "
-    "busy for hours (22 characters: 0.5 s; each one more doubles it). DESIGN: every input is answered "
-    "within about a second of CPU.",
-)
 def test_an_answer_pattern_admin_accepts_cannot_pin_a_worker(staff_client):
     pattern = r"(\w+\s?)+"
     quiz = factories.QuizFactory()
@@ -194,14 +174,6 @@ def test_an_answer_pattern_admin_accepts_cannot_pin_a_worker(staff_client):
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason="No rule bounds reveal_after_attempts from above: `load_journeys --check` passes 40000, but "
-    "the column is a smallint: on PostgreSQL admin refuses it ('Ensure this value is less than or equal "
-    "to 32767', from Django's range validator, not quiz_rules) and `load_journeys` fails with 'The "
-    "database is not ready (DataError: smallint out of range). Run `python manage.py migrate` first' - "
-    "no path, no line, and the wrong advice. On SQLite both admin and the loader accept it.",
-)
 def test_the_file_check_refuses_a_reveal_after_attempts_the_database_cannot_store(content_copy):
     from journeys.content_files import CurriculumError
 
@@ -214,11 +186,6 @@ def test_the_file_check_refuses_a_reveal_after_attempts_the_database_cannot_stor
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason="Ticking Final assessment on a second quiz of a journey shows the database's words: "
-    "'Constraint “one_final_assessment_per_journey” is violated.' (promise: plain messages).",
-)
 def test_a_second_final_assessment_is_refused_in_plain_words(staff_client):
     journey = factories.JourneyFactory()
     final = factories.QuizFactory(lesson=None, journey=journey, is_final=True)
@@ -231,12 +198,6 @@ def test_a_second_final_assessment_is_refused_in_plain_words(staff_client):
     assert "one_final_assessment_per_journey" not in text and "Constraint" not in text, text[:2000]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Two choices with the same text pass every rule (files and admin): in an ordering question the "
-    "learner cannot tell the two 'Run kubectl apply' steps apart, so whether the answer is graded right "
-    "is a coin toss; in a single-choice question the right and a wrong choice look the same.",
-)
 @pytest.mark.parametrize(
     ("kind", "choices"),
     [
@@ -264,12 +225,6 @@ def test_two_choices_with_the_same_text_are_refused(kind, choices):
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason="export_journeys skips an unfinished *draft* quiz with a warning, but writes a *published* quiz "
-    "that breaks a rule (as the two admin findings above leave, or as older data holds) silently, so the "
-    "exported curriculum fails `load_journeys --check`: the round-trip contract breaks with no word.",
-)
 def test_export_never_writes_a_quiz_that_the_file_check_refuses(content_copy, tmp_path):
     import io
 

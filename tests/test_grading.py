@@ -1,7 +1,12 @@
 """Grading of every question kind, as pure functions."""
 
+import logging
+import time
+
 import pytest
 
+from journeys import answer_patterns
+from journeys.forms import MAX_TEXT_ANSWER
 from journeys.grading import ChoiceSpec, QuestionSpec, grade_question, grade_quiz, normalise_text
 
 SINGLE = QuestionSpec(
@@ -179,3 +184,43 @@ def test_grade_quiz_scores_in_percent_against_the_pass_mark():
     assert [outcome.correct for outcome in outcomes] == [True, False, True, True, True]
     assert (score, passed) == (80.0, True)
     assert grade_quiz(questions, answers, pass_mark=81)[2] is False
+
+
+# --- Answer patterns: bounded in time however they were written ---
+
+
+def test_a_pattern_that_backtracks_is_cut_off_and_counts_as_not_matched(caplog):
+    question = QuestionSpec(10, "short", answer_pattern="(a|aa)+$", wrong_feedback="Only a's.")
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="journeys.grading"):
+        outcome = grade_question(question, "a" * 40 + "!")  # unbounded, hours of backtracking
+    assert time.monotonic() - started < 1
+    assert (outcome.correct, outcome.message) == (False, "Only a's.")
+    [record] = [record for record in caplog.records if "question 10" in record.getMessage()]
+    assert "counted as not matched" in record.getMessage()
+    assert grade_question(question, "aaaa").correct  # a fair answer is still matched
+
+
+def test_a_pattern_that_does_not_compile_counts_as_not_matched(caplog):
+    question = QuestionSpec(11, "short", accepted_answers=("Never",), answer_pattern="on(failure")
+    with caplog.at_level(logging.WARNING, logger="journeys.grading"):
+        assert not grade_question(question, "OnFailure").correct
+    assert grade_question(question, "never").correct
+    assert any("cannot be used" in record.getMessage() for record in caplog.records)
+
+
+def test_patterns_are_probed_with_answers_as_long_as_a_form_takes():
+    assert answer_patterns.PROBE_LENGTH >= MAX_TEXT_ANSWER
+
+
+@pytest.mark.parametrize("pattern", ["(a|aa)+$", "(a|a)*b", "(\\w|[a-z])+$", "(.*){1,32000}x"])
+def test_a_pattern_that_backtracks_is_found_slow_on_the_probes(pattern):
+    assert answer_patterns.is_too_slow(pattern)
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ["(\\w+\\s)*\\w+", "0?0 0?2 \\* \\* \\*", "(--)?recursive", "((-o|--output)\\s*=?\\s*)?name", "on\\s*failure"],
+)
+def test_a_pattern_that_matches_in_linear_time_passes_the_probes(pattern):
+    assert not answer_patterns.is_too_slow(pattern)

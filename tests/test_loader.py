@@ -504,3 +504,98 @@ def test_export_to_a_file_path_fails_clearly(tmp_path):
     target.write_text("x")
     with pytest.raises(CommandError, match="not a directory"):
         call_command("export_journeys", str(target))
+
+
+# --- Every number and text a quiz file passes with is one the database stores ---
+
+
+@pytest.mark.parametrize(
+    ("name", "head", "reason"),
+    [
+        (
+            "04-jobs.quiz.yaml",
+            "reveal: after_attempts\nreveal_after_attempts: 40000\n",
+            ":2: 'reveal_after_attempts' must be between 1 and 100, not 40000",
+        ),
+        ("04-jobs.quiz.yaml", f"title: {'x' * 201}\n", ":1: 'title' is at most 200 characters long, not 201"),
+        ("final-assessment.yaml", "", ":5: 'draw' must be at most 100 (leave it out to ask every question)"),
+    ],
+)
+def test_a_quiz_number_or_text_out_of_bounds_is_reported_with_its_line(content_copy, name, head, reason):
+    path = quiz_file(content_copy, name)
+    text = path.read_text()
+    if name == "final-assessment.yaml":
+        text = text.replace("draw: 15\n", "draw: 40000\n")
+    else:
+        text = head + text.replace("title: Check your understanding\n", "")
+    path.write_text(text)
+    [error] = errors_for(content_copy)
+    assert f"{name}{reason}" in error
+
+
+def test_the_rules_text_limits_are_the_lengths_of_their_columns():
+    from journeys import quiz_rules
+
+    assert Quiz._meta.get_field("title").max_length == quiz_rules.MAX_TITLE
+    assert Choice._meta.get_field("text").max_length == quiz_rules.MAX_CHOICE_TEXT
+    assert Question._meta.get_field("answer_pattern").max_length == quiz_rules.MAX_PATTERN
+
+
+@pytest.mark.django_db
+def test_a_value_the_database_refuses_names_its_file_and_imports_nothing(content_copy, monkeypatch):
+    from django.db import DataError
+
+    from journeys import loader
+
+    load_quiz = loader._load_quiz
+
+    def refuse_the_jobs_quiz(report, quiz_file, lookup, extra):
+        if quiz_file.source.endswith("04-jobs.quiz.yaml"):
+            raise DataError("smallint out of range\n")
+        return load_quiz(report, quiz_file, lookup, extra)
+
+    monkeypatch.setattr(loader, "_load_quiz", refuse_the_jobs_quiz)
+    with pytest.raises(CommandError) as caught:
+        load(content_copy)
+    message = str(caught.value)
+    assert f"{LESSON_DIR}/04-jobs.quiz.yaml: the database refused a value from this file" in message
+    assert "(DataError: smallint out of range)" in message and "nothing was imported" in message
+    assert "migrate" not in message
+    assert not Lesson.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_database_without_its_tables_is_still_told_to_migrate(content_copy, monkeypatch):
+    from django.db import OperationalError
+
+    from journeys import loader
+
+    def no_table(*args, **kwargs):
+        raise OperationalError("no such table: journeys_journey")
+
+    monkeypatch.setattr(loader, "_load_journey_and_modules", no_table)
+    with pytest.raises(CommandError) as caught:
+        load(content_copy)
+    assert "The database is not ready (OperationalError: no such table: journeys_journey) while importing " in str(
+        caught.value
+    )
+    assert "Run `python manage.py migrate` first; nothing was imported." in str(caught.value)
+
+
+@pytest.mark.django_db
+def test_on_postgresql_a_number_past_the_column_is_refused_naming_its_file(content_copy, monkeypatch):
+    from django.db import connection
+
+    from journeys import quiz_rules
+
+    if connection.vendor != "postgresql":
+        pytest.skip("only PostgreSQL refuses 40000 in a smallint column (SQLite stores it)")
+    monkeypatch.setattr(quiz_rules, "MAX_REVEAL_AFTER_ATTEMPTS", 10**6)  # as the check was before its bound
+    path = quiz_file(content_copy)
+    path.write_text("reveal: after_attempts\nreveal_after_attempts: 40000\n" + path.read_text())
+    with pytest.raises(CommandError) as caught:
+        load(content_copy)
+    assert "04-jobs.quiz.yaml: the database refused a value from this file (DataError: smallint out of range)" in (
+        str(caught.value)
+    )
+    assert not Lesson.objects.exists()

@@ -75,3 +75,26 @@ def test_a_true_false_question_written_in_admin_exports_to_a_file_that_loads(con
         "feedback: backoffLimit retries failed Pods."
         in (tmp_path / "out" / LESSON_DIR / "04-jobs.quiz.yaml").read_text()
     )
+
+
+def test_export_leaves_out_a_published_quiz_that_breaks_a_rule_and_says_so(content_copy, tmp_path):
+    load(content_copy)
+    quiz = Quiz.objects.get(lesson__slug="jobs")
+    Question.objects.create(quiz=quiz, order=99, kind="single", prompt="Unfinished", explanation="Later.")
+    warnings = export(tmp_path / "out")
+    assert (
+        f"Not written: the quiz {quiz} is published but breaks a rule, so learners do not get it "
+        "(Question 99 “Unfinished”: " in warnings
+    )
+    assert not (tmp_path / "out" / LESSON_DIR / "04-jobs.quiz.yaml").exists()
+    read_curriculum(tmp_path / "out")  # what was written loads
+
+
+def test_export_leaves_out_a_quiz_the_file_check_refuses_for_any_other_reason(content_copy, tmp_path):
+    load(content_copy)
+    quiz = Quiz.objects.get(lesson__slug="jobs")
+    Quiz.objects.filter(pk=quiz.pk).update(title="")  # written some other way than admin, which requires one
+    warnings = export(tmp_path / "out")
+    assert "would not pass the file check (line 1: 'title' must not be empty)" in warnings
+    assert not (tmp_path / "out" / LESSON_DIR / "04-jobs.quiz.yaml").exists()
+    read_curriculum(tmp_path / "out")

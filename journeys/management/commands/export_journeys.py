@@ -3,6 +3,11 @@
 Why: admins edit lessons in Django admin, but the files in the repository are what gets reviewed,
 versioned and shipped. Exporting turns those edits into files that ``load_journeys`` reads back to
 exactly the same state.
+
+A quiz the file check would refuse (a draft still being written, or a published quiz that breaks a
+rule and so is hidden from learners) is not written: a warning on stderr names it and its first
+problem, and the rest is exported (exit 0), as a draft in progress is no reason to hold back the
+lessons around it.
 """
 
 from pathlib import Path

@@ -5,12 +5,35 @@ authors need to validate their files before committing them (``--check``), and t
 be safe to run on every start of the portal (it is idempotent and skips unchanged files).
 """
 
+import os
+from pathlib import Path
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError
+from django.db import DatabaseError, DataError, IntegrityError
 
 from journeys.content_files import CurriculumError, read_curriculum
-from journeys.loader import load_curriculum
+from journeys.loader import LoadError, load_curriculum
+
+
+def _database_failure(error, directory, source=""):
+    """Say what the database refused, and where, in words that lead to the fix."""
+    detail = f"{error.__class__.__name__}: {(str(error).strip().splitlines() or [''])[0]}"
+    where = ""
+    if source:
+        path = Path(directory) / source
+        relative = os.path.relpath(path)
+        where = path.as_posix() if relative.startswith("..") else Path(relative).as_posix()
+    if isinstance(error, (DataError, IntegrityError)):
+        # The files passed the check, so the database holds a limit the check does not know.
+        if where:
+            return (
+                f"{where}: the database refused a value from this file ({detail}), although the file passed "
+                "the check; nothing was imported. Correct that value in the file and load again."
+            )
+        return f"The database refused a value from the curriculum files ({detail}); nothing was imported."
+    within = f" while importing {where}" if where else ""
+    return f"The database is not ready ({detail}){within}. Run `python manage.py migrate` first; nothing was imported."
 
 
 class Command(BaseCommand):
@@ -48,11 +71,10 @@ class Command(BaseCommand):
 
         try:
             report = load_curriculum(curriculum, force=force)
+        except LoadError as failure:
+            raise CommandError(_database_failure(failure.error, directory, failure.source)) from None
         except DatabaseError as exc:
-            raise CommandError(
-                f"The database is not ready ({exc.__class__.__name__}: {str(exc).strip()}). "
-                "Run `python manage.py migrate` first; nothing was imported."
-            ) from None
+            raise CommandError(_database_failure(exc, directory)) from None
         if verbosity >= 1:
             self.stdout.write(
                 self.style.SUCCESS(
