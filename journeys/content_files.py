@@ -204,8 +204,9 @@ def _coerce(kind, value):
             return value, f"must be a slug (lowercase letters, digits and single hyphens), not {value!r}"
         return value, None
     if kind == "int":
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            return 0, f"must be a whole number of 0 or more, not {value!r}"
+        # Orders and minutes: far below what any database column holds, far above any real value.
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_WHOLE_NUMBER:
+            return 0, f"must be a whole number from 0 to {MAX_WHOLE_NUMBER}, not {value!r}"
         return value, None
     if kind == "bool":
         if not isinstance(value, bool):
@@ -227,6 +228,8 @@ def _coerce(kind, value):
         return ("" if problem else value.strip()), problem
     raise ValueError(kind)
 
+
+MAX_WHOLE_NUMBER = 10_000
 
 JOURNEY_SCHEMA = {
     "slug": ("slug", True, ""),

@@ -190,8 +190,9 @@ def test_check_validates_without_writing(content_copy):
         ("title: StatefulSets\n", "", 2, "missing the required key 'title'"),
         ("module: workload-patterns", "module: no-such-module", 4, "is not listed in journey.yaml"),
         ("minutes: ", "minutes: lots # ", 5, "whole number"),
+        ("minutes: ", "minutes: 99999999999 # ", 5, "whole number from 0 to 10000"),
     ],
-    ids=["bad-yaml", "unknown-key", "missing-title", "unknown-module", "bad-minutes"],
+    ids=["bad-yaml", "unknown-key", "missing-title", "unknown-module", "bad-minutes", "minutes-no-column-holds"],
 )
 def test_bad_front_matter_is_reported_with_path_and_line(content_copy, old, new, line, reason):
     path = lesson_file(content_copy)
