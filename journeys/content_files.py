@@ -203,9 +203,12 @@ def _coerce(kind, value):
         if kind == "slug" and not SLUG_PATTERN.match(value):
             return value, f"must be a slug (lowercase letters, digits and single hyphens), not {value!r}"
         return value, None
-    if kind == "int":
+    if kind in ("int", "number"):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            return 0, f"must be a whole number of 0 or more, not {value!r}"
         # Orders and minutes: far below what any database column holds, far above any real value.
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_WHOLE_NUMBER:
+        # ("number" is bounded by the rules of what holds it.)
+        if kind == "int" and value > MAX_WHOLE_NUMBER:
             return 0, f"must be a whole number from 0 to {MAX_WHOLE_NUMBER}, not {value!r}"
         return value, None
     if kind == "bool":

@@ -17,10 +17,11 @@ FINAL_ASSESSMENT_FILE = "final-assessment.yaml"
 
 QUIZ_SCHEMA = {
     "title": ("str", False, "Check your understanding"),
-    "pass_mark": ("int", False, 80),
+    # Whole numbers whose bounds quiz_rules states, with messages of their own.
+    "pass_mark": ("number", False, 80),
     "reveal": ("str", False, "after_pass"),
-    "reveal_after_attempts": ("int", False, 2),
-    "draw": ("int", False, None),
+    "reveal_after_attempts": ("number", False, 2),
+    "draw": ("number", False, None),
     "published": ("bool", False, True),
     "questions": ("list", True, []),
 }
