@@ -1,11 +1,7 @@
-"""Findings of the attack on quiz validation (admin and files); its kubectl findings, fixed, live in
-tests/test_kubectl_command.py.
-
-Each test states what *should* happen and is marked ``xfail(strict=True)`` because it does not
-happen yet: when a finding is fixed, its test starts passing, strict xfail turns that into a
-failure, and the marker is removed. Evidence from a real kubectl (1.37 from `make install-dev`,
-1.32 at /usr/bin/kubectl) is quoted in each reason; "the same request" was checked by pointing
-kubectl at a recording fake API server and comparing the HTTP requests it sent.
+"""What an attack on quiz authoring and submission found, each case now held: a published quiz
+that learners cannot take, a pattern that pins a worker, an open form graded against questions
+that changed since, numbers the database cannot store, exports the file check refuses. (The kubectl
+grading cases found by the same attack live in tests/test_kubectl_command.py.)
 """
 
 import re
