@@ -75,3 +75,11 @@ def same_quantity(left, right):
         return parse_quantity(left) == parse_quantity(right)
     except QuantityError:
         return False
+
+
+def quantity_between(value, low, high):
+    """True when ``value`` is a quantity from ``low`` to ``high``, both included; text that is not one is not."""
+    try:
+        return parse_quantity(low) <= parse_quantity(value) <= parse_quantity(high)
+    except QuantityError:
+        return False

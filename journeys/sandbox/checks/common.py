@@ -69,6 +69,13 @@ def containers(pod_spec_dict, *, init=True):
     return found
 
 
+def container_named(found, name):
+    """The app container called ``name`` of a workload's Pod template, or None."""
+    return next(
+        (container for container, _ in containers(pod_spec(found), init=False) if container.get("name") == name), None
+    )
+
+
 def resource(container, section, name):
     """A container's request or limit for ``name``, or None."""
     return ((container.get("resources") or {}).get(section) or {}).get(name)

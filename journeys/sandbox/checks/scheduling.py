@@ -6,7 +6,7 @@ all. The checks confirm requests sized for what the app needs, no impossible nod
 that were scheduled and are Ready.
 """
 
-from ..quantities import QuantityError, parse_quantity
+from ..quantities import quantity_between
 from .common import (
     condition,
     containers,
@@ -44,13 +44,6 @@ deployment_exists = exists_check(
 )
 
 
-def _within(value, low, high):
-    try:
-        return parse_quantity(low) <= parse_quantity(value) <= parse_quantity(high)
-    except QuantityError:
-        return False
-
-
 @requires(
     "Deployment", NAME, "resources-fit", "Requests sized for the app", teaches=LAB,
     looks_for="cpu and memory requests close to what the app needs (about `100m` and `128Mi`): between `50m` and "
@@ -64,11 +57,11 @@ def resources_fit(snapshot, found):
             value = resource(container, section, name)
             if value is None:
                 problems.append(f"{where}: no {name} request")
-            elif not _within(value, low, high):
+            elif not quantity_between(value, low, high):
                 problems.append(f"{where}: {name} request {shortened(value, 20)}, not between {low} and {high}")
         for name, most in LIMIT_MAX.items():
             value = resource(container, "limits", name)
-            if value is not None and not _within(value, "0", most):
+            if value is not None and not quantity_between(value, "0", most):
                 problems.append(f"{where}: {name} limit {shortened(value, 20)}, above {most}")
     return result(
         "resources-fit", "Requests sized for the app", not problems,

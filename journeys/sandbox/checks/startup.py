@@ -6,7 +6,7 @@ serve. The checks want the probes kept (not deleted to silence them), enough tim
 liveness judges, probes that ask the app for a page it serves, and Ready Pods.
 """
 
-from .common import containers, exists_check, listing, pod_spec, requires, result, shortened
+from .common import container_named, exists_check, listing, requires, result, shortened
 from .repairs import pods_ready_check, same_app_check
 
 LESSON = "monitoring"
@@ -31,13 +31,6 @@ deployment_exists = exists_check(
 )
 
 
-def _app_container(found):
-    return next(
-        (container for container, _ in containers(pod_spec(found), init=False) if container.get("name") == CONTAINER),
-        None,
-    )
-
-
 def _setting(probe, field):
     value = probe.get(field, PROBE_DEFAULTS[field])
     return value if isinstance(value, int) and not isinstance(value, bool) else PROBE_DEFAULTS[field]
@@ -55,7 +48,7 @@ def allowance(probe):
     looks_for=f"container `{CONTAINER}` still with a `readinessProbe` and a `livenessProbe`: fixed, not removed",
 )  # fmt: skip
 def probes_kept(snapshot, found):
-    container = _app_container(found) or {}
+    container = container_named(found, CONTAINER) or {}
     lacking = [field for field in ("readinessProbe", "livenessProbe") if not container.get(field)]
     return result(
         "probes-kept", "Readiness and liveness probes stay", bool(container) and not lacking,
@@ -74,7 +67,7 @@ def probes_kept(snapshot, found):
     "one, a `livenessProbe` that waits as long",
 )  # fmt: skip
 def time_to_start(snapshot, found):
-    container = _app_container(found) or {}
+    container = container_named(found, CONTAINER) or {}
     startup, liveness = container.get("startupProbe"), container.get("livenessProbe")
     judge = startup or liveness
     seconds = allowance(judge) if judge else None
@@ -119,7 +112,7 @@ def _probe_problems(container):
     f"asking for `{HEALTH_PATH}`, the page the app serves",
 )  # fmt: skip
 def probes_reach_the_app(snapshot, found):
-    container = _app_container(found)
+    container = container_named(found, CONTAINER)
     problems = _probe_problems(container) if container else [f"no container {CONTAINER}"]
     return result(
         "probes-reach-the-app", "Probes ask the app something it answers", not problems,

@@ -7,8 +7,8 @@ its data because its memory limit is too small (OOMKilled, exit code 137). The c
 and that the app itself was kept.
 """
 
-from ..quantities import QuantityError, parse_quantity
-from .common import containers, exists_check, listing, pod_spec, requires, resource, result, shortened
+from ..quantities import quantity_between
+from .common import container_named, exists_check, listing, requires, resource, result, shortened
 from .repairs import image_repository, image_tag, pods_ready_check, same_app_check
 
 LESSON = "troubleshooting"
@@ -32,20 +32,13 @@ deployment_exists = exists_check(
 )
 
 
-def _app_container(found):
-    return next(
-        (container for container, _ in containers(pod_spec(found), init=False) if container.get("name") == CONTAINER),
-        None,
-    )
-
-
 @requires(
     "Deployment", NAME, "image-pullable", "An image tag that exists", teaches=LAB,
     looks_for=f"container `{CONTAINER}` on a pinned `{REPOSITORY}` tag other than `{UNPUBLISHED_TAG}`, which was "
     "never published (the Pods' status then shows no `ErrImagePull` or `ImagePullBackOff`)",
 )  # fmt: skip
 def image_pullable(snapshot, found):
-    container = _app_container(found)
+    container = container_named(found, CONTAINER)
     image = (container or {}).get("image", "")
     tag = image_tag(image)
     problems = []
@@ -90,7 +83,7 @@ def _setting_sources(container):
     f"`valueFrom.configMapKeyRef`), and that ConfigMap holding the key",
 )  # fmt: skip
 def setting_from_configmap(snapshot, found):
-    container = _app_container(found)
+    container = container_named(found, CONTAINER)
     config_map = snapshot.get("ConfigMap", CONFIG_MAP)
     problems = []
     if container is None:
@@ -116,20 +109,13 @@ def setting_from_configmap(snapshot, found):
     )  # fmt: skip
 
 
-def _within(value, low, high):
-    try:
-        return parse_quantity(low) <= parse_quantity(value) <= parse_quantity(high)
-    except QuantityError:
-        return False
-
-
 @requires(
     "Deployment", NAME, "memory-fits", "A memory limit the app fits in", teaches=LAB,
     looks_for=f"container `{CONTAINER}` with a memory limit between `{MEMORY_LIMIT[0]}` and `{MEMORY_LIMIT[1]}` "
     "(it loads about 40 MiB at start) and a memory request no higher than the limit",
 )  # fmt: skip
 def memory_fits(snapshot, found):
-    container = _app_container(found)
+    container = container_named(found, CONTAINER)
     problems = []
     if container is None:
         problems.append(f"no container {CONTAINER}")
@@ -137,11 +123,11 @@ def memory_fits(snapshot, found):
         limit, request = resource(container, "limits", "memory"), resource(container, "requests", "memory")
         if limit is None:
             problems.append("no memory limit")
-        elif not _within(limit, *MEMORY_LIMIT):
+        elif not quantity_between(limit, *MEMORY_LIMIT):
             problems.append(f"a memory limit of {shortened(limit, 20)}, not between {' and '.join(MEMORY_LIMIT)}")
         if request is None:
             problems.append("no memory request")
-        elif limit is not None and not _within(request, "0", limit):
+        elif limit is not None and not quantity_between(request, "0", limit):
             problems.append(f"a memory request ({shortened(request, 20)}) above the limit")
     return result(
         "memory-fits", "A memory limit the app fits in", not problems,
