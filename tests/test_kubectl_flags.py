@@ -148,17 +148,24 @@ def kubectl_version(path):
         return None
 
 
-@pytest.mark.slow
-def test_the_data_is_what_its_kubectl_says_today(tmp_path):
+def kubectl_the_data_came_from():
+    """The path of the kubectl the flag table was generated from; the test is skipped, saying why, without it."""
     wanted = DATA["kubectl_version"]
     found = {path: kubectl_version(path) for path in kubectl_candidates()}
     matching = [path for path, version in found.items() if version == wanted]
     if not matching:
         seen = ", ".join(f"{version} at {path}" for path, version in found.items()) or "none"
         pytest.skip(f"kubectl {wanted} is not installed (found: {seen}); `make install-dev` installs it")
+    return matching[0]
+
+
+@pytest.mark.slow
+def test_the_data_is_what_its_kubectl_says_today(tmp_path):
+    wanted = DATA["kubectl_version"]
+    kubectl = kubectl_the_data_came_from()
     output = tmp_path / "kubectl_flags.json"
     result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--kubectl", matching[0], "--output", str(output)],
+        [sys.executable, str(SCRIPT), "--kubectl", kubectl, "--output", str(output)],
         capture_output=True,
         text=True,
         timeout=600,
@@ -166,7 +173,7 @@ def test_the_data_is_what_its_kubectl_says_today(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert output.read_text(encoding="utf-8") == FLAGS_FILE.read_text(encoding="utf-8"), (
-        f"kubectl {wanted} at {matching[0]} describes other flags than journeys/kubectl_flags.json: "
+        f"kubectl {wanted} at {kubectl} describes other flags than journeys/kubectl_flags.json: "
         "run .venv/bin/python scripts/kubectl_flags.py"
     )
 

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from journeys.kubectl_command import commands_match, parse_kubectl
-from tests.test_kubectl_flags import DATA, kubectl_candidates, kubectl_version
+from tests.test_kubectl_flags import kubectl_the_data_came_from
 
 pytestmark = pytest.mark.slow
 
@@ -206,13 +206,7 @@ KLOG_LINE = re.compile(r"^[IWE]\d{4} ")
 
 @pytest.fixture(scope="module")
 def kubectl():
-    wanted = DATA["kubectl_version"]
-    found = {path: kubectl_version(path) for path in kubectl_candidates()}
-    matching = [path for path, version in found.items() if version == wanted]
-    if not matching:
-        seen = ", ".join(f"{version} at {path}" for path, version in found.items()) or "none"
-        pytest.skip(f"kubectl {wanted} is not installed (found: {seen}); `make install-dev` installs it")
-    return matching[0]
+    return kubectl_the_data_came_from()
 
 
 @pytest.fixture(scope="module")
