@@ -11,30 +11,28 @@ if [ -z "${REDIS_URL:-}" ]; then
   rm -rf "${CACHE_DIR:-/tmp/kube-journeys-cache}"
 fi
 
+# Each step that fails stops the container with a message saying what to do, never a bare traceback.
+fail() {
+  printf 'Cannot start: %s\n' "$*" >&2
+  exit 1
+}
+
+# Waits up to DATABASE_WAIT_SECONDS for a database that is still starting, and stops at once on
+# what waiting cannot fix (see portal/database_wait.py); it prints its own message.
 if [ "${DATABASE_WAIT:-true}" = "true" ]; then
-  python - <<'PY'
-import sys, time
-import django
-django.setup()
-from django.db import connection
-from django.db.utils import OperationalError
-for attempt in range(60):
-    try:
-        connection.ensure_connection()
-        break
-    except OperationalError as exc:  # the database may still be starting
-        print(f"Waiting for the database ({exc.__class__.__name__})...", file=sys.stderr)
-        time.sleep(1)
-else:
-    sys.exit("The database did not become reachable within 60 seconds; check DATABASE_URL.")
-PY
+  python -m portal.database_wait || exit 1
 fi
 
 if [ "${MIGRATE_ON_START:-true}" = "true" ]; then
-  python manage.py migrate --no-input
+  python manage.py migrate --no-input \
+    || fail "the database migrations failed (the error is above), so the portal was not started. Fix the cause" \
+      "and start the container again; MIGRATE_ON_START=false skips this step when something else migrates."
 fi
 if [ "${LOAD_CURRICULUM_ON_START:-true}" = "true" ]; then
-  python manage.py load_journeys
+  python manage.py load_journeys \
+    || fail "loading the curriculum failed (the file, line and reason are above; nothing was half-imported)," \
+      "so the portal was not started. Fix that file, or set LOAD_CURRICULUM_ON_START=false to start with" \
+      "the curriculum already in the database."
 fi
 
 if [ "${1:-}" = "gunicorn" ]; then
