@@ -11,6 +11,7 @@ what to do; exit 0 means the database answered a query.
 """
 
 import os
+import re
 import stat
 import sys
 import time
@@ -100,7 +101,10 @@ def describe_url(url: str) -> Target:
 
 def redact(text: str, secrets) -> str:
     for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, "***")
+        if len(secret) >= 4:
+            text = text.replace(secret, "***")
+        else:  # a very short password is hidden where it stands alone, not inside every word
+            text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])", "***", text)
     return text
 
 
@@ -124,7 +128,7 @@ def check_url(url: str, target: Target) -> None:
         raise StartupError(
             f"DATABASE_URL ({target.shown}) cannot be read: {redact(str(exc), target.secrets)} "
             f"Percent-encode special characters in the user name and password (@ is %40, / is %2F, : is %3A) "
-            f"and give the port as a number; the URL should look like {EXAMPLES}."
+            f"and give the port as a number from 1 to 65535; the URL should look like {EXAMPLES}."
         ) from None
     engine = config.get("ENGINE", "")
     name = str(config.get("NAME") or "")
@@ -165,9 +169,9 @@ def check_sqlite_path(name: str) -> None:
         missing = directory
         while not missing.parent.exists():
             missing = missing.parent
+        gap = f" ({missing} is missing)" if missing != directory else ""
         raise StartupError(
-            f"The SQLite database {path} cannot be created: the directory {directory} does not exist "
-            f"({missing} is missing). {fix}"
+            f"The SQLite database {path} cannot be created: the directory {directory} does not exist{gap}. {fix}"
         )
     if not directory.is_dir():
         raise StartupError(f"The SQLite database {path} cannot be created: {directory} is not a directory. {fix}")
@@ -251,7 +255,8 @@ def wait_for_database(environ, *, out=sys.stderr, sleep=time.sleep, clock=time.m
         now = clock()
         if now >= deadline:
             raise StartupError(
-                f"The database at {target.shown} did not answer within {limit:g} seconds. Its last error was: "
+                f"The database at {target.shown} did not answer within {limit:g} second{'' if limit == 1 else 's'}. "
+                f"Its last error was: "
                 f"{error}. Check that the database server is running and reachable from here, and that "
                 f"DATABASE_URL names the right host and port; DATABASE_WAIT_SECONDS (now {limit:g}) sets how "
                 "long to wait."

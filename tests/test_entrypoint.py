@@ -185,7 +185,9 @@ def test_failed_curriculum_load_stops_the_start(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "password", [PASSWORD, "p@ss:w/rd", "100%pure", "white space"], ids=["plain", "reserved", "percent", "space"]
+    "password",
+    [PASSWORD, "p@ss:w/rd", "100%pure", "white space"],
+    ids=["plain", "reserved", "percent", "space"],
 )
 def test_printed_url_never_carries_the_password(password):
     from urllib.parse import quote
@@ -196,3 +198,11 @@ def test_printed_url_never_carries_the_password(password):
     leaked = f"error for {url} with {password} and {quote(password, safe='')}"
     assert password not in redact(leaked, target.secrets)
     assert quote(password, safe="") not in redact(leaked, target.secrets)
+
+
+def test_a_short_password_is_hidden_without_garbling_the_message():
+    target = describe_url("postgres://kj:p@127.0.0.1:1/kj")
+    assert (
+        redact('at "127.0.0.1", port 1 failed: password p', target.secrets)
+        == 'at "127.0.0.1", port 1 failed: password ***'
+    )
