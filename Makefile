@@ -102,5 +102,7 @@ bench-slow-clients: install-dev
 bench: install
 	$(BIN)/python bench/web_bench.py
 
+# Only a virtualenv is removed from $(VENV), whatever VENV names.
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	@if [ -f "$(VENV)/pyvenv.cfg" ]; then echo "rm -rf $(VENV)"; rm -rf "$(VENV)"; fi
+	rm -rf staticfiles .pytest_cache .ruff_cache
