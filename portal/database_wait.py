@@ -155,9 +155,10 @@ def check_sqlite_path(name: str) -> None:
     if not path.is_absolute():
         path = Path.cwd() / path
     uid = os.getuid()
+    image_user = "" if uid == 10001 else " (the image runs as uid 10001)"
     fix = (
-        f"Mount a volume there that uid {uid} can write (the image runs as uid 10001: "
-        "docker run -v kube-journeys-data:/app/data ...), or set DATABASE_URL to another path or to PostgreSQL."
+        f"Mount a volume there that uid {uid} can write{image_user}, e.g. docker run -v kube-journeys-data:/app/data, "
+        "or set DATABASE_URL to another path or to PostgreSQL."
     )
     if path.is_dir():
         raise StartupError(
@@ -195,6 +196,10 @@ def check_sqlite_path(name: str) -> None:
             f"The SQLite database {path} exists but uid {uid} cannot read and write it "
             f"(owned by uid {path.stat().st_uid}, mode {stat.filemode(path.stat().st_mode)}). {fix}"
         )
+
+
+def sentence(text: str) -> str:
+    return text if text.endswith((".", "?", "!")) else f"{text}."
 
 
 def is_transient(message: str) -> bool:
@@ -257,7 +262,7 @@ def wait_for_database(environ, *, out=sys.stderr, sleep=time.sleep, clock=time.m
             raise StartupError(
                 f"The database at {target.shown} did not answer within {limit:g} second{'' if limit == 1 else 's'}. "
                 f"Its last error was: "
-                f"{error}. Check that the database server is running and reachable from here, and that "
+                f"{sentence(error)} Check that the database server is running and reachable from here, and that "
                 f"DATABASE_URL names the right host and port; DATABASE_WAIT_SECONDS (now {limit:g}) sets how "
                 "long to wait."
             )
@@ -285,7 +290,7 @@ def cannot_fix_message(vendor: str, target: Target, error: str) -> str:
         advice = "Check that DATABASE_URL names an SQLite database file that this container can read and write."
     else:
         advice = "Waiting will not change this; fix DATABASE_URL or the database server."
-    return f"The database at {target.shown} refused the portal: {error}. {advice} The portal was not started."
+    return f"The database at {target.shown} refused the portal: {sentence(error)} {advice} The portal was not started."
 
 
 def main() -> int:
