@@ -41,7 +41,7 @@ COMPOSE=()
 
 # Without systemd podman cannot schedule health checks and says so on every run, start and stop:
 # the HEALTHCHECK is run by hand below instead, so those lines are only noise.
-podman() { command podman "$@" 2> >(grep -v 'unable to get systemd connection' >&2); }
+podman() { command podman "$@" 2> >(grep -v 'unable to get systemd connection' >&2 || true); }
 now() { date +%s.%N; }
 seconds_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
@@ -65,7 +65,8 @@ run_containers() { podman ps -a --format '{{.Names}}' | grep -E "^$1[-_]" || tru
 remove_run() { # everything one run made: containers, pods, volumes, networks
   local run="$1" names
   names="$(run_containers "$run")"
-  [ -z "$names" ] || podman rm -f -t 0 $names >/dev/null 2>&1 || true
+  # -v: with the containers go their anonymous volumes (the portal's /app/data under Compose).
+  [ -z "$names" ] || podman rm -f -v -t 0 $names >/dev/null 2>&1 || true
   podman pod rm -f "pod_$run" >/dev/null 2>&1 || true
   names="$(podman volume ls --format '{{.Name}}' | grep -E "^$run[-_]" || true)"
   [ -z "$names" ] || podman volume rm -f $names >/dev/null 2>&1 || true
@@ -109,6 +110,8 @@ fail() {
 }
 
 on_error() {
+  # In a command substitution: leave the message to the shell that ran it, which fails in turn.
+  [ "$BASHPID" = "$$" ] || return 0
   fail "step '$STEP_NAME': the command '$2' (line $1) exited non-zero"
 }
 
@@ -116,11 +119,11 @@ cleanup() {
   local status=$?
   trap - ERR
   set +e
+  remove_run "$RUN"
   if [ "${#COMPOSE[@]}" -gt 0 ]; then
     "${COMPOSE[@]}" down -v >/dev/null 2>&1
   fi
-  remove_run "$RUN"
-  rm -f "$CACHE"/*.tmp."$$"
+  rm -rf "$CACHE/tmp-$$"
   rm -rf "$WORK"
   if [ -n "$(run_containers "$RUN")" ]; then
     echo "FAILED: containers of $RUN are still there: $(run_containers "$RUN" | tr '\n' ' ')" >&2
@@ -226,6 +229,7 @@ debian_image() { # debian_image NAME PACKAGES [mmdebstrap options...]: sets IMAG
     echo "    $IMAGE: here already"
   else
     if [ ! -s "$tarball" ]; then
+      mkdir -p "$CACHE/tmp-$$" # mmdebstrap tells a tarball from a directory by the name's ending
       echo "    mmdebstrap $SUITE minbase + $packages"
       # Documentation, manual pages and translations are left out: nothing in a container reads them.
       if ! mmdebstrap --variant=minbase --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
@@ -233,17 +237,17 @@ debian_image() { # debian_image NAME PACKAGES [mmdebstrap options...]: sets IMAG
         --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
         --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/info/*' \
         --dpkgopt='path-exclude=/usr/share/locale/*' \
-        "$@" "$SUITE" "$tarball.tmp.$$" "${MIRRORS[@]}" >"$WORK/mmdebstrap-$name.log" 2>&1; then
+        "$@" "$SUITE" "$CACHE/tmp-$$/$name.tar" "${MIRRORS[@]}" >"$WORK/mmdebstrap-$name.log" 2>&1; then
         tail -30 "$WORK/mmdebstrap-$name.log" >&2
         fail "mmdebstrap could not build the $name image's root filesystem"
       fi
-      mv -f "$tarball.tmp.$$" "$tarball"
+      mv -f "$CACHE/tmp-$$/$name.tar" "$tarball"
       find "$CACHE" -maxdepth 1 -name "$name-*.tar" ! -name "$(basename "$tarball")" -delete
     fi
     podman import --quiet "$tarball" "$IMAGE" >/dev/null || fail "podman import $tarball"
     echo "    $IMAGE: imported from $tarball ($(du -m "$tarball" | cut -f1) MB)"
     # Older builds of the same image (another package list) are no longer wanted.
-    for old in $(podman images --format '{{.Repository}}:{{.Tag}}' | grep "^localhost/kube-journeys-$name:" | grep -v ":$SUITE-$key\$"); do
+    for old in $(podman images --format '{{.Repository}}:{{.Tag}}' | grep "^localhost/kube-journeys-$name:" | grep -v ":$SUITE-$key\$" || true); do
       podman rmi "$old" >/dev/null 2>&1 || true
     done
   fi
@@ -446,6 +450,12 @@ start_portal() {
   COMPOSE_HEALTHY="$HEALTHY_IN"
   echo "    portal healthy in $COMPOSE_HEALTHY s on $PORTAL_PORT"
 }
+compose_down() {
+  # podman-compose's down, unlike Docker Compose's, leaves each container's anonymous volumes
+  # behind (the image's VOLUME /app/data): remove the containers with theirs first.
+  remove_run "$RUN"
+  compose down -v || fail "Compose: podman-compose down -v"
+}
 psql_value() { podman exec "$DB" psql -U kube_journeys -d kube_journeys -tAc "$1"; }
 
 start_database
@@ -471,7 +481,7 @@ COMPOSE_STOP="${STOP_SECONDS[-1]}"
 "${COMPOSE[@]}" exec -T db pg_dump -U kube_journeys -Fc kube_journeys >"$WORK/journeys.dump" 2>>"$WORK/compose.log" \
   || fail "Compose: pg_dump"
 echo "    pg_dump: $(du -k "$WORK/journeys.dump" | cut -f1) KiB"
-compose down -v || fail "Compose: podman-compose down -v"
+compose_down
 [ -z "$(run_containers "$RUN")" ] || fail "Compose: containers left after down: $(run_containers "$RUN")"
 start_database
 [ "$(psql_value "SELECT to_regclass('journeys_quizattempt') IS NULL")" = "t" ] \
@@ -486,7 +496,7 @@ check_portal "$COMPOSE_PORT" attempt --username "$USER2" --password "$LEARNER_PA
   || fail "Compose: after the restore, attempt $ATTEMPT2 of $USER2"
 
 step "Tear down"
-compose down -v || fail "Compose: podman-compose down -v"
+compose_down
 COMPOSE=()
 remove_run "$RUN"
 [ -z "$(run_containers "$RUN")" ] || fail "containers left behind: $(run_containers "$RUN")"
