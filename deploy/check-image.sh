@@ -343,6 +343,7 @@ echo "    ok  the Kubernetes client imports (sandbox validation)"
 
 step "SQLite: podman run --read-only"
 SECRET_KEY="$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')"
+export SECRET_KEY
 LEARNER_PASSWORD="$(python3 -c 'import secrets; print(secrets.token_urlsafe(16))')"
 STOP_SECONDS=()
 exec 8>"$CACHE/ports.lock"
@@ -351,7 +352,7 @@ SQLITE_PORT="$(free_port 18080)"
 SQLITE="$RUN-sqlite"
 since="$(now)"
 podman run -d --name "$SQLITE" --read-only --tmpfs /tmp -p "127.0.0.1:$SQLITE_PORT:8000" \
-  -e SECRET_KEY="$SECRET_KEY" -e ALLOWED_HOSTS=localhost,127.0.0.1 \
+  -e SECRET_KEY -e ALLOWED_HOSTS=localhost,127.0.0.1 \
   -e SECURE_SSL_REDIRECT=false -e SESSION_COOKIE_SECURE=false -e CSRF_COOKIE_SECURE=false \
   -v "$RUN-data:/app/data" "$PORTAL_IMAGE" >/dev/null
 flock -u 8
@@ -378,6 +379,11 @@ podman run --rm --name "$RUN-once" -v "$RUN-data:/app/data:ro" --entrypoint cat 
   /app/data/db.sqlite3 >"$WORK/backup.sqlite3"
 [ -s "$WORK/backup.sqlite3" ] || fail "SQLite: the backup is empty"
 echo "    backup: $(du -k "$WORK/backup.sqlite3" | cut -f1) KiB"
+since="$(now)"
+podman start "$SQLITE" >/dev/null
+wait_healthy "$SQLITE" "$SQLITE_PORT" "$since"
+echo "    started again in $HEALTHY_IN s"
+podman stop -t 30 "$SQLITE" >/dev/null
 podman run --rm -i --name "$RUN-once" -v "$RUN-restored:/app/data" --entrypoint sh "$PORTAL_IMAGE" \
   -c 'cat >/app/data/db.sqlite3' <"$WORK/backup.sqlite3"
 exec 8>"$CACHE/ports.lock"
@@ -385,7 +391,7 @@ flock 8
 SQLITE_PORT="$(free_port 18080)"
 since="$(now)"
 podman run -d --name "$SQLITE-restored" --read-only --tmpfs /tmp -p "127.0.0.1:$SQLITE_PORT:8000" \
-  -e SECRET_KEY="$SECRET_KEY" -e ALLOWED_HOSTS=localhost,127.0.0.1 \
+  -e SECRET_KEY -e ALLOWED_HOSTS=localhost,127.0.0.1 \
   -e SECURE_SSL_REDIRECT=false -e SESSION_COOKIE_SECURE=false -e CSRF_COOKIE_SECURE=false \
   -v "$RUN-restored:/app/data" "$PORTAL_IMAGE" >/dev/null
 flock -u 8
@@ -411,7 +417,6 @@ podman build --quiet --pull=never --build-arg BASE_IMAGE="$IMAGE" -f deploy/ci-i
 echo "    localhost/kube-journeys-ci-postgres:15, localhost/kube-journeys-ci-redis:7"
 
 step "Compose: podman-compose up (portal, PostgreSQL, Redis)"
-export SECRET_KEY
 POSTGRES_PASSWORD="$(python3 -c 'import secrets; print(secrets.token_urlsafe(16))')"
 export POSTGRES_PASSWORD
 export REDIS_URL="redis://redis:6379/0"
@@ -428,7 +433,7 @@ start_database() { # podman ignores depends_on's service_healthy: wait for Postg
   compose up -d --no-build db redis || fail "Compose: podman-compose up db redis"
   DB="$(service_container db)"
   REDIS="$(service_container redis)"
-  until podman exec "$DB" pg_isready -q -U kube_journeys -d kube_journeys 2>/dev/null; do
+  until "${COMPOSE[@]}" exec -T db pg_isready -q -U kube_journeys -d kube_journeys >/dev/null 2>&1; do
     [ "$SECONDS" -lt "$deadline" ] || fail "Compose: PostgreSQL was not ready within 60 s"
     sleep 0.5
   done
@@ -475,12 +480,12 @@ keys="$(podman exec "$REDIS" redis-cli DBSIZE)"
 echo "    ok  Redis holds $keys keys (cache, sessions)"
 check_container "$PORTAL"
 
-step "Compose: SIGTERM, pg_dump, restore into a new volume"
-stop_within_limit "$PORTAL"
-COMPOSE_STOP="${STOP_SECONDS[-1]}"
+step "Compose: pg_dump, SIGTERM, restore into a new volume"
 "${COMPOSE[@]}" exec -T db pg_dump -U kube_journeys -Fc kube_journeys >"$WORK/journeys.dump" 2>>"$WORK/compose.log" \
   || fail "Compose: pg_dump"
-echo "    pg_dump: $(du -k "$WORK/journeys.dump" | cut -f1) KiB"
+echo "    pg_dump while the site runs: $(du -k "$WORK/journeys.dump" | cut -f1) KiB"
+stop_within_limit "$PORTAL"
+COMPOSE_STOP="${STOP_SECONDS[-1]}"
 compose_down
 [ -z "$(run_containers "$RUN")" ] || fail "Compose: containers left after down: $(run_containers "$RUN")"
 start_database
