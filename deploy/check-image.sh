@@ -385,7 +385,7 @@ wait_healthy "$SQLITE" "$SQLITE_PORT" "$since"
 echo "    started again in $HEALTHY_IN s"
 podman stop -t 30 "$SQLITE" >/dev/null
 podman run --rm -i --name "$RUN-once" -v "$RUN-restored:/app/data" --entrypoint sh "$PORTAL_IMAGE" \
-  -c 'cat >/app/data/db.sqlite3' <"$WORK/backup.sqlite3"
+  -c 'cat > /app/data/db.sqlite3' <"$WORK/backup.sqlite3"
 exec 8>"$CACHE/ports.lock"
 flock 8
 SQLITE_PORT="$(free_port 18080)"
