@@ -306,5 +306,5 @@ def test_the_ci_override_only_swaps_images():
         assert set(service) == {"image"}, f"{name}: the override changes more than the image"
     portal = project["services"]["portal"]
     assert portal["read_only"] is True
-    assert portal["tmpfs"] == ["/tmp"]
+    assert portal["tmpfs"] == ["/tmp"]  # noqa: S108 - a tmpfs of its own, not a shared directory
     assert "-f deploy/compose.ci.yml" in SCRIPT and "-f docker-compose.yml" in SCRIPT
