@@ -364,7 +364,7 @@ podman logs "$SQLITE" 2>&1 | grep -v '^  Applying ' | head -n 16 | sed 's/^/    
 
 step "SQLite: a learner's walk, and the container's stance"
 USER1="learner-sqlite-$$"
-check_portal "$SQLITE_PORT" signup --username "$USER1" --password "$LEARNER_PASSWORD" || fail "SQLite: the learner's walk (above)"
+check_portal "$SQLITE_PORT" signup --username "$USER1" --password="$LEARNER_PASSWORD" || fail "SQLite: the learner's walk (above)"
 ATTEMPT1="$(sed -n 's/^attempt=//p' "$WORK/portal.out")"
 recorded="$(podman exec "$SQLITE" python manage.py shell --no-imports -c \
   "from journeys.models import QuizAttempt; print(QuizAttempt.objects.filter(pk=$ATTEMPT1, user__username='$USER1').count())")"
@@ -397,7 +397,7 @@ podman run -d --name "$SQLITE-restored" --read-only --tmpfs /tmp -p "127.0.0.1:$
 flock -u 8
 wait_healthy "$SQLITE-restored" "$SQLITE_PORT" "$since"
 echo "    the restored copy is healthy in $HEALTHY_IN s"
-check_portal "$SQLITE_PORT" attempt --username "$USER1" --password "$LEARNER_PASSWORD" --attempt "$ATTEMPT1" \
+check_portal "$SQLITE_PORT" attempt --username "$USER1" --password="$LEARNER_PASSWORD" --attempt "$ATTEMPT1" \
   || fail "SQLite: after the restore, attempt $ATTEMPT1 of $USER1"
 stop_within_limit "$SQLITE-restored"
 
@@ -469,7 +469,7 @@ start_portal
 
 step "Compose: a learner's walk, recorded in PostgreSQL, cached in Redis"
 USER2="learner-compose-$$"
-check_portal "$COMPOSE_PORT" signup --username "$USER2" --password "$LEARNER_PASSWORD" || fail "Compose: the learner's walk (above)"
+check_portal "$COMPOSE_PORT" signup --username "$USER2" --password="$LEARNER_PASSWORD" || fail "Compose: the learner's walk (above)"
 ATTEMPT2="$(sed -n 's/^attempt=//p' "$WORK/portal.out")"
 attempt_query="SELECT count(*) FROM journeys_quizattempt a JOIN auth_user u ON u.id = a.user_id
   WHERE a.id = $ATTEMPT2 AND u.username = '$USER2'"
@@ -497,7 +497,7 @@ echo "    a new, empty database"
 [ "$(psql_value "$attempt_query")" = "1" ] || fail "Compose: attempt $ATTEMPT2 of $USER2 is not in the restored database"
 echo "    ok  restored: attempt $ATTEMPT2 of $USER2 is in PostgreSQL"
 start_portal
-check_portal "$COMPOSE_PORT" attempt --username "$USER2" --password "$LEARNER_PASSWORD" --attempt "$ATTEMPT2" \
+check_portal "$COMPOSE_PORT" attempt --username "$USER2" --password="$LEARNER_PASSWORD" --attempt "$ATTEMPT2" \
   || fail "Compose: after the restore, attempt $ATTEMPT2 of $USER2"
 
 step "Tear down"

@@ -4,8 +4,8 @@ Used by deploy/check-image.sh against the container image; it needs nothing inst
 with the system's python3 on a clean machine. Each check prints one line; the first that fails
 prints what it expected and what it got, and the script exits 1.
 
-    python3 deploy/check_portal.py http://127.0.0.1:18080 signup --username NAME --password PW
-    python3 deploy/check_portal.py http://127.0.0.1:18080 attempt --username NAME --password PW --attempt ID
+    python3 deploy/check_portal.py http://127.0.0.1:18080 signup --username NAME --password=PW
+    python3 deploy/check_portal.py http://127.0.0.1:18080 attempt --username NAME --password=PW --attempt ID
 
 `signup` checks /healthz, /readyz, the first lesson (its title and a line of its text, from the files),
 signs up, submits that lesson's quiz and prints `attempt=<id>` last. `attempt` signs in and checks
