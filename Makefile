@@ -45,16 +45,16 @@ test: lint check
 	$(BIN)/pytest
 
 bench-sandbox: install-dev
-	$(BIN)/python bench/sandbox_bench.py
+	$(BIN)/python -m bench.sandbox_bench
 
 # Slow clients (trickled heads and bodies) against gunicorn's sync worker and the portal's.
 bench-slow-clients: install-dev
-	$(BIN)/python bench/slow_clients.py
+	$(BIN)/python -m bench.slow_clients
 
 # Rebuilds the PostgreSQL database kube_journeys_bench and load-tests gunicorn on 127.0.0.1 (see BENCHMARKS.md).
 .PHONY: bench
 bench: install
-	$(BIN)/python bench/web_bench.py
+	$(BIN)/python -m bench.web_bench
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
