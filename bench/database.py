@@ -15,10 +15,10 @@ def manage(*args, env):
     return time.perf_counter() - started
 
 
-def prepare_database(env):
+def prepare_database(env, learners=LEARNERS):
     import psycopg
 
-    log(f"database {DB_NAME}: recreate, migrate, load the curriculum, collect static files, seed {LEARNERS} learners")
+    log(f"database {DB_NAME}: recreate, migrate, load the curriculum, collect static files, seed {learners} learners")
     with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {DB_NAME}")
@@ -26,7 +26,7 @@ def prepare_database(env):
         "migrate": manage("migrate", "--no-input", "-v0", env=env),
         "load_journeys": manage("load_journeys", env=env),
         "collectstatic": manage("collectstatic", "--no-input", "-v0", env=env),
-        "seed_learners": manage("seed_learners", "--count", str(LEARNERS), "--reset", "--password", PASSWORD, env=env),
+        "seed_learners": manage("seed_learners", "--count", str(learners), "--reset", "--password", PASSWORD, env=env),
     }
     print("   " + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in timings.items()))
     return timings
