@@ -20,14 +20,23 @@ def print_step(stats, limit_ms):
     )
 
 
+def _ms(value):
+    return "—" if math.isnan(value) else fmt(value)
+
+
+def server_cpu_ms_per_learner(stats):
+    """CPU of the server side (gunicorn, PostgreSQL, Redis) per learner per second of the window, in ms."""
+    return 10 * sum(stats.cpu[key] for key in ("gunicorn", "postgres", "redis")) / stats.learners
+
+
 def _row(count, stats, limit_ms):
     p99 = stats.percentile_ms(0.99)
     cpu = stats.cpu
     return [
-        str(count), fmt(stats.rps), fmt(stats.percentile_ms(0.5)), fmt(p99),
-        *(fmt(stats.percentile_ms(0.99, kind)) for kind in ("read", "quiz", "lab")),
+        str(count), fmt(stats.rps), _ms(stats.percentile_ms(0.5)), _ms(p99),
+        *(_ms(stats.percentile_ms(0.99, kind)) for kind in ("read", "quiz", "lab")),
         str(stats.error_count), *(fmt(cpu[key], 0) for key in ("gunicorn", "postgres", "redis", "load", "other")),
-        fmt(stats.lag_ms(0.99)), "held" if p99 <= limit_ms else "over",
+        fmt(server_cpu_ms_per_learner(stats), 2), _ms(stats.lag_ms(0.99)), "held" if p99 <= limit_ms else "over",
     ]  # fmt: skip
 
 
@@ -55,7 +64,8 @@ def print_capacity_report(info, settings, pace, limit_ms, steps, background, set
     ordered = sorted(steps.items())
     table(
         ["learners", "req/s", "p50 ms", "p99 ms", "page p99", "quiz p99", "lab p99", "errors",
-         "gunicorn%", "PG%", "Redis%", "load gen%", "other%", "gen. lag p99 ms", f"p99 ≤ {limit_ms} ms"],
+         "gunicorn%", "PG%", "Redis%", "load gen%", "other%", "server CPU ms/learner/s", "gen. lag p99 ms",
+         f"p99 ≤ {limit_ms} ms"],
         [_row(count, stats, limit_ms) for count, stats in ordered],
     )  # fmt: skip
     print("% = CPU in % of one core during the measured window (this machine has "
@@ -78,6 +88,13 @@ def print_capacity_report(info, settings, pace, limit_ms, steps, background, set
             f"p99 {stats.percentile_ms(0.99):.1f} ms (page {fmt(stats.percentile_ms(0.99, 'read'))}, "
             f"quiz {fmt(stats.percentile_ms(0.99, 'quiz'))}, lab {fmt(stats.percentile_ms(0.99, 'lab'))}), "
             f"{stats.requests} requests, errors {stats.error_count}, TCP connections opened {stats.connections}"
+        )
+        per_learner = server_cpu_ms_per_learner(stats)
+        cores = os.cpu_count()
+        print(
+            f"  server CPU (gunicorn, PostgreSQL, Redis) {per_learner:.2f} ms per learner per second: with nothing "
+            f"else running, {cores} cores would be saturated at about {1000 * cores / per_learner:.0f} learners "
+            "(an upper bound: p99 passes the limit well before saturation)"
         )
         for error, times in stats.errors.most_common(3):
             print(f"  error ×{times}: {error}")

@@ -124,6 +124,8 @@ class Learner:
 
     async def quiz(self, conn):
         form, self.form = self.form, None
+        if form is None:
+            return None, "no quiz form to answer (the page before it failed)"
         body = form.body(self.answers, self.rng).encode()
         headers = self.headers(("HX-Request", "true"), ("Content-Type", FORM_TYPE))
         response = await conn.request("POST", f"/quizzes/{form.quiz_id}/submit/", headers, body)
@@ -135,6 +137,8 @@ class Learner:
 
     async def lab(self, conn):
         slug, paste = self.rng.choice(self.labs)
+        if self.csrf is None:
+            return None, "no CSRF token for the lab check (no page read yet)"
         body, content_type = multipart([("csrfmiddlewaretoken", self.csrf), ("mode", "file"), ("paste", paste)])
         headers = self.headers(("HX-Request", "true"), ("Content-Type", content_type))
         response = await conn.request("POST", f"/labs/{slug}/check/", headers, body)
@@ -154,6 +158,8 @@ async def _act(learner, kind, conn):
     except (OSError, ProtocolError, asyncio.IncompleteReadError) as error:
         conn.close()
         return None, type(error).__name__
+    except Exception as error:  # noqa: BLE001 - e.g. a page without its quiz form: a figure, not a crash
+        return None, f"{type(error).__name__}: {error}"[:120]
 
 
 async def pace_learner(learner, conn, pace, window, stats):
