@@ -75,7 +75,8 @@ def print_capacity_report(info, settings, pace, limit_ms, steps, background, set
     held = [(count, stats) for count, stats in ordered if stats.percentile_ms(0.99) <= limit_ms]
     print()
     if not held:
-        print(f"Class pacing capacity: fewer than {ordered[0][0]} learners (no step held p99 ≤ {limit_ms} ms).")
+        count, stats = ordered[0]
+        print(f"Class pacing capacity: fewer than {count} learners (no step held p99 ≤ {limit_ms} ms).")
     else:
         count, stats = held[-1]
         at_most = count == settings["seeded"] and count == ordered[-1][0]
@@ -83,23 +84,23 @@ def print_capacity_report(info, settings, pace, limit_ms, steps, background, set
             f"Class pacing capacity: {'at least ' if at_most else ''}{count} learners with p99 ≤ {limit_ms} ms"
             + (" (every seeded learner: seed more to find the limit)" if at_most else "")
         )
-        print(
-            f"  at that load: {stats.rps:.1f} req/s, p50 {stats.percentile_ms(0.5):.1f} ms, "
-            f"p99 {stats.percentile_ms(0.99):.1f} ms (page {fmt(stats.percentile_ms(0.99, 'read'))}, "
-            f"quiz {fmt(stats.percentile_ms(0.99, 'quiz'))}, lab {fmt(stats.percentile_ms(0.99, 'lab'))}), "
-            f"{stats.requests} requests, errors {stats.error_count}, TCP connections opened {stats.connections}"
-        )
-        per_learner = server_cpu_ms_per_learner(stats)
-        cores = os.cpu_count()
-        print(
-            f"  server CPU (gunicorn, PostgreSQL, Redis) {per_learner:.2f} ms per learner per second: with nothing "
-            f"else running, {cores} cores would be saturated at about {1000 * cores / per_learner:.0f} learners "
-            "(an upper bound: p99 passes the limit well before saturation)"
-        )
-        for error, times in stats.errors.most_common(3):
-            print(f"  error ×{times}: {error}")
-        print(f"  statuses: {dict(sorted(Counter({str(k): v for k, v in stats.statuses.items()}).items()))}")
-        _print_memory(stats.memory)
+    print(
+        f"  at {count} learners: {stats.rps:.1f} req/s, p50 {stats.percentile_ms(0.5):.1f} ms, "
+        f"p99 {stats.percentile_ms(0.99):.1f} ms (page {fmt(stats.percentile_ms(0.99, 'read'))}, "
+        f"quiz {fmt(stats.percentile_ms(0.99, 'quiz'))}, lab {fmt(stats.percentile_ms(0.99, 'lab'))}), "
+        f"{stats.requests} requests, errors {stats.error_count}, TCP connections opened {stats.connections}"
+    )
+    per_learner = server_cpu_ms_per_learner(stats)
+    cores = os.cpu_count()
+    print(
+        f"  server CPU (gunicorn, PostgreSQL, Redis) {per_learner:.2f} ms per learner per second: with nothing "
+        f"else running, {cores} cores would be saturated at about {1000 * cores / per_learner:.0f} learners "
+        "(an upper bound: p99 passes the limit well before saturation)"
+    )
+    for error, times in stats.errors.most_common(3):
+        print(f"  error ×{times}: {error}")
+    print(f"  statuses: {dict(sorted(Counter({str(k): v for k, v in stats.statuses.items()}).items()))}")
+    _print_memory(stats.memory)
     busy = [(count, stats.cpu["other"]) for count, stats in ordered]
     noisiest = max(share for _, share in busy)
     print()
