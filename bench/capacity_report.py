@@ -88,7 +88,7 @@ def print_capacity_report(info, settings, pace, limit_ms, steps, background, set
         f"  at {count} learners: {stats.rps:.1f} req/s, p50 {stats.percentile_ms(0.5):.1f} ms, "
         f"p99 {stats.percentile_ms(0.99):.1f} ms (page {fmt(stats.percentile_ms(0.99, 'read'))}, "
         f"quiz {fmt(stats.percentile_ms(0.99, 'quiz'))}, lab {fmt(stats.percentile_ms(0.99, 'lab'))}), "
-        f"{stats.requests} requests, errors {stats.error_count}, TCP connections opened {stats.connections}"
+        f"{stats.requests} requests, errors {stats.error_count}, TCP connections opened {stats.connections} (warm-up included)"
     )
     per_learner = server_cpu_ms_per_learner(stats)
     cores = os.cpu_count()
