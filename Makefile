@@ -91,16 +91,21 @@ test: lint check
 	$(BIN)/pytest
 
 bench-sandbox: install-dev
-	$(BIN)/python bench/sandbox_bench.py
+	$(BIN)/python -m bench.sandbox_bench
 
 # Slow clients (trickled heads and bodies) against gunicorn's sync worker and the portal's.
 bench-slow-clients: install-dev
-	$(BIN)/python bench/slow_clients.py
+	$(BIN)/python -m bench.slow_clients
 
-# Rebuilds the PostgreSQL database kube_journeys_bench and load-tests gunicorn on 127.0.0.1 (see BENCHMARKS.md).
-.PHONY: bench
+# Rebuilds the PostgreSQL database kube_journeys_bench (BENCH_DB_NAME) and load-tests gunicorn on 127.0.0.1
+# (see BENCHMARKS.md); Redis database 14 (BENCH_REDIS_DB) is flushed.
+.PHONY: bench bench-capacity
 bench: install
-	$(BIN)/python bench/web_bench.py
+	$(BIN)/python -m bench.web_bench
+
+# How many learners pacing like a class this machine serves with p99 <= 200 ms (about 15 minutes).
+bench-capacity: install
+	$(BIN)/python -m bench.capacity
 
 # Only a virtualenv is removed from $(VENV), whatever VENV names.
 clean:

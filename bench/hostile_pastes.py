@@ -134,7 +134,7 @@ import logging
 logging.disable(logging.CRITICAL)
 from django.test import Client
 from django.test.utils import override_settings
-from django.urls import reverse
+from bench import portal_api
 
 def rss(field):
     for line in open("/proc/self/status"):
@@ -144,7 +144,7 @@ def rss(field):
 
 name, path = sys.argv[1], sys.argv[2]
 text = open(path, encoding="utf-8").read()
-url = reverse("journeys:lab_check", args=[sys.argv[3]])
+url = portal_api.lab_check_url(sys.argv[3])
 warm = open(sys.argv[4], encoding="utf-8").read()
 with override_settings(SANDBOX_RUNS_PER_MINUTE=10**6, SANDBOX_PASTES_PER_MINUTE_PER_ADDRESS=10**6, ALLOWED_HOSTS=["*"]):
     client = Client(HTTP_HX_REQUEST="true")
@@ -158,9 +158,8 @@ with override_settings(SANDBOX_RUNS_PER_MINUTE=10**6, SANDBOX_PASTES_PER_MINUTE_
     response = client.post(url, {"mode": "file", "paste": text})
     cpu = time.process_time() - started
     after = rss("VmHWM")
-from journeys.models import LabRun
-run = LabRun.objects.order_by("-id").first()
-stored = len(json.dumps(run.report)) if run is not None and response.status_code == 200 else 0
+report = portal_api.latest_lab_run_report()
+stored = len(json.dumps(report)) if report is not None and response.status_code == 200 else 0
 print(json.dumps({"status": response.status_code, "cpu_ms": 1000 * cpu, "peak_kib": after - before,
                   "base_kib": before, "page": len(response.content), "stored": stored}))
 """

@@ -1,28 +1,30 @@
 """Profile the benchmarked requests in-process: each SQL statement with its time, template time, and cProfile.
 
-Needs the database that `make bench` leaves behind (kube_journeys_bench) and Redis; it uses the same
-production settings as the benchmark. Examples:
+Needs the database that `make bench` leaves behind (kube_journeys_bench, or BENCH_DB_NAME) and Redis; it
+uses the same production settings as the benchmark. Examples, from the repository:
 
-    .venv/bin/python bench/profile_views.py                          # every scenario, top 25 functions
-    .venv/bin/python bench/profile_views.py user_lesson dashboard --requests 50 --sort tottime
+    .venv/bin/python -m bench.profile_views                          # every scenario, top 25 functions
+    .venv/bin/python -m bench.profile_views user_lesson dashboard --requests 50 --sort tottime
 """
 
 import argparse
 import cProfile
 import io
 import pstats
-import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import web_bench
+from bench import portal_api
+from bench.config import bench_env
+from bench.database import manage, setup_django
+from bench.in_process import in_process_scenarios, measure_request, median_breakdown
+from bench.quiz_forms import AnswerBook
+from bench.scenarios import LABELS
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("scenarios", nargs="*", help=f"some of: {', '.join(web_bench.LABELS)} (default: all)")
+    parser.add_argument("scenarios", nargs="*", help=f"some of: {', '.join(LABELS)} (default: all)")
     parser.add_argument("--requests", type=int, default=30, help="requests profiled per scenario (default 30)")
     parser.add_argument("--sort", default="cumulative", choices=["cumulative", "tottime"], help="cProfile order")
     parser.add_argument("--limit", type=int, default=25, help="functions shown per scenario (default 25)")
@@ -33,31 +35,29 @@ def main():
         help="render learners' pages every time, as after a change (no stored page is served)",
     )
     options = parser.parse_args()
-    unknown = set(options.scenarios) - set(web_bench.LABELS)
+    unknown = set(options.scenarios) - set(LABELS)
     if unknown:
         parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
 
     with tempfile.TemporaryDirectory(prefix="kj-profile-") as tmp:
         workdir = Path(tmp)
         (workdir / "metrics").mkdir()
-        env = web_bench.bench_env(workdir)
-        web_bench.manage("collectstatic", "--no-input", "-v0", env=env)
-        web_bench.setup_django(env)
+        env = bench_env(workdir)
+        manage("collectstatic", "--no-input", "-v0", env=env)
+        setup_django(env)
         if options.not_stored:
-            from journeys import learner_pages
-
-            learner_pages.lookup = lambda request: None
-        answers = web_bench.AnswerBook()
-        member, _ = web_bench.active_learner()
-        scenarios = web_bench.in_process_scenarios(answers, learner="learner-0991", member=member)
+            portal_api.never_serve_stored_learner_pages()
+        answers = AnswerBook()
+        member, _ = portal_api.active_learner()
+        scenarios = in_process_scenarios(answers, learner="learner-0991", member=member)
         for name in options.scenarios or list(scenarios):
             profile(name, scenarios[name], options)
 
 
 def profile(name, prepare, options):
-    print(f"\n=== {web_bench.LABELS[name]}")
+    print(f"\n=== {LABELS[name]}")
     prepare()()
-    breakdown = web_bench.median_breakdown([web_bench.measure_request(prepare()) for _ in range(7)])
+    breakdown = median_breakdown([measure_request(prepare()) for _ in range(7)])
     print(
         f"median of 7: {breakdown.total_ms:.1f} ms, {breakdown.queries} queries taking {breakdown.sql_ms:.1f} ms, "
         f"template {breakdown.template_ms:.1f} ms ({breakdown.template_queries} queries run while rendering)"

@@ -2,7 +2,7 @@
 
 Prints the API calls of one run, the wall time of a whole run (listing + checks), and the time of
 the check evaluation alone; then what hostile pastes cost (bench/hostile_pastes.py). Run with
-`make bench-sandbox`.
+`make bench-sandbox` (`python -m bench.sandbox_bench`).
 """
 
 import os
@@ -22,9 +22,12 @@ import django
 django.setup()
 logging.getLogger("journeys").setLevel(logging.WARNING)
 
-from journeys.sandbox.labs import LABS, evaluate, kinds_for  # noqa: E402
-from journeys.sandbox.sources import ClusterSettings, ClusterSource  # noqa: E402
+from bench import portal_api  # noqa: E402
 from tests.k8s_emulator import KubeEmulator  # noqa: E402
+
+_labs, _sources = portal_api.sandbox()
+LABS, evaluate, kinds_for = _labs.LABS, _labs.evaluate, _labs.kinds_for
+ClusterSettings, ClusterSource = _sources.ClusterSettings, _sources.ClusterSource
 
 NAMESPACE = "bench"
 ROUNDS = 20
@@ -144,6 +147,6 @@ def main():
 
 if __name__ == "__main__":
     main()
-    import hostile_pastes
+    from bench import hostile_pastes
 
     hostile_pastes.main()

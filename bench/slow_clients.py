@@ -60,7 +60,7 @@ def _prepare(env):
             [sys.executable, "manage.py", *command], env=env, cwd=REPO, check=True, stdout=subprocess.DEVNULL
         )
     lesson = subprocess.run(  # noqa: S603 - our own manage.py
-        [sys.executable, "manage.py", "shell", "-v0", "-c", "from journeys.models import Lesson; print(Lesson.objects.filter(is_published=True).first().get_absolute_url())"],
+        [sys.executable, "manage.py", "shell", "-v0", "-c", "from bench.portal_api import first_lesson_url; print(first_lesson_url())"],
         env=env, cwd=REPO, check=True, capture_output=True, text=True,
     )  # fmt: skip
     return lesson.stdout.strip()
