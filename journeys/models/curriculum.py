@@ -1,6 +1,6 @@
 """The curriculum: Journey → Module → Lesson, and the glossary shared by every journey.
 
-Markdown fields are rendered to sanitized HTML on save (see ``journeys.markdown``) and the
+Markdown fields are rendered to sanitized HTML on save (see ``journeys.curriculum.markdown``) and the
 result is stored, so pages never run Markdown per request.
 """
 
@@ -8,8 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from .. import markdown as lesson_markdown
 from ..content_rules import docs_site_name, validate_docs_url, validate_kubernetes_version
+from ..curriculum import markdown as lesson_markdown
 
 SLUG_HELP = "Lowercase letters, digits and hyphens; part of the page address."
 
@@ -21,7 +21,7 @@ def can_preview_drafts(user):
 class CurriculumQuerySet(models.QuerySet):
     def update(self, **kwargs):
         # Bulk updates (admin's publish action, scripts) send no signals; cached reads must still see them.
-        from ..content_cache import content_changed
+        from ..pages.content_version import content_changed
 
         count = super().update(**kwargs)
         content_changed()

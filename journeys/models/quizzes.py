@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from .. import markdown as lesson_markdown
+from ..curriculum import markdown as lesson_markdown
 from .curriculum import CurriculumQuerySet, Journey, Lesson, VisibilityQuerySet
 from .progress import LearnerOwned
 
