@@ -12,8 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from . import reports
-from .forms import (
+from .admin_forms import (
     ChoiceInlineFormSet,
     LessonAdminForm,
     QuestionAdminForm,
@@ -36,7 +35,8 @@ from .models import (
     QuizAttempt,
     SandboxAssignment,
 )
-from .quiz_rules import stored_quiz_problems
+from .progress import reports
+from .quizzes.rules import stored_quiz_problems
 
 QUESTIONS_WITH_CHOICES = Prefetch("questions", queryset=Question.objects.prefetch_related("choices"))
 

@@ -12,8 +12,8 @@ class JourneysConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from . import models
-        from .content_cache import content_changed
-        from .learner_pages import learner_record_changed, user_changed
+        from .pages.content_version import content_changed
+        from .pages.learner_page import learner_record_changed, user_changed
         from .signals import merge_anonymous_progress
 
         user_logged_in.connect(merge_anonymous_progress, dispatch_uid="journeys-merge-anonymous-progress")

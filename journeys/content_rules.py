@@ -1,6 +1,6 @@
 """Rules that curriculum files and admin edits share, so both refuse the same values with the same words.
 
-Pure functions (no database): the file validator (``content_files``) reports a problem with its file
+Pure functions (no database): the file validator (``curriculum.files``) reports a problem with its file
 and line, and the model fields wrap the same functions as Django validators for admin forms.
 """
 

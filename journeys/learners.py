@@ -1,7 +1,7 @@
 """Who is learning: a signed-in user, or an anonymous visitor known by a key kept in their session.
 
 Anonymous progress is stored under that key and moves to the account when the visitor signs up or
-logs in (see ``services.progress_merge``). The key lives inside the session data, not in the
+logs in (see ``progress.services.progress_merge``). The key lives inside the session data, not in the
 session id, so it survives the session id change that logging in causes.
 """
 

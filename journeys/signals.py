@@ -1,5 +1,5 @@
 from .learners import SESSION_KEY
-from .services import progress_merge
+from .progress.services import progress_merge
 
 
 def merge_anonymous_progress(sender, request, user, **kwargs):

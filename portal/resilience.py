@@ -90,7 +90,7 @@ class CacheBreaker:
             # A learner's progress or the curriculum changed while their version could not be
             # written: pages stored before the outage would be served as current. A new content
             # version retires every stored page at once (they are rendered again on demand).
-            from journeys.content_cache import content_changed
+            from journeys.pages.content_version import content_changed
 
             content_changed()
 

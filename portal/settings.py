@@ -249,7 +249,7 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 # A form from a page whose session has ended is answered with "reload the page", in place for htmx.
-CSRF_FAILURE_VIEW = "journeys.csrf_views.csrf_failure"
+CSRF_FAILURE_VIEW = "journeys.pages.views.csrf_failure"
 
 # Scripts only from this site: no inline script, no eval. htmx is configured in a meta tag and
 # served by the app; styles allow inline attributes because Django admin's widgets use them.
@@ -306,17 +306,15 @@ AXES_RESET_ON_SUCCESS = True
 # Refused attempts during a pause are not counted, so the wait a learner is shown is the wait left.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "journeys.client_address.client_address"
-AXES_LOCKOUT_CALLABLE = "journeys.account_views.signin_paused"
+AXES_LOCKOUT_CALLABLE = "journeys.accounts.views.signin_paused"
 # No record of every successful sign-in: the portal does not need one, and it is personal data.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
 # With Redis every replica shares the counts; a Redis outage moves the counting to the database
-# (journeys.account_views.CacheSignInLimits). Without Redis the counts live in the database: the
+# (journeys.accounts.signin_limits.CacheSignInLimits). Without Redis the counts live in the database: the
 # cache in files or memory is not shared safely enough for them.
 AXES_CACHE = "default"
-AXES_HANDLER = (
-    "journeys.account_views.CacheSignInLimits" if REDIS_URL else "journeys.account_views.DatabaseSignInLimits"
-)
+AXES_HANDLER = "journeys.accounts.signin_limits." + ("CacheSignInLimits" if REDIS_URL else "DatabaseSignInLimits")
 # Password-reset requests per hour, per client address and per recipient address. Beyond either,
 # the usual "check your mail" page is shown and nothing is sent.
 PASSWORD_RESETS_PER_HOUR_PER_ADDRESS = int(os.environ.get("PASSWORD_RESETS_PER_HOUR_PER_ADDRESS", "5"))
@@ -324,7 +322,7 @@ PASSWORD_RESETS_PER_HOUR_PER_RECIPIENT = int(os.environ.get("PASSWORD_RESETS_PER
 # The console backend prints whole mails, reset links included, into the log. In production without a
 # mail server the mail is only announced (subject, no text); the console stays for development.
 if not EMAIL_HOST and not DEBUG and not os.environ.get("EMAIL_BACKEND"):
-    EMAIL_BACKEND = "journeys.account_views.UnsentMailBackend"
+    EMAIL_BACKEND = "journeys.accounts.mail.UnsentMailBackend"
 
 # --- Sandbox validation ---
 # The cluster the portal reads learners' namespaces from. Without a kubeconfig or in-cluster

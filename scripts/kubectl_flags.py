@@ -1,4 +1,4 @@
-"""Write journeys/kubectl_flags.json: every kubectl command's flags, read from kubectl itself.
+"""Write journeys/quizzes/kubectl_flags.json: every kubectl command's flags, read from kubectl itself.
 
 The quiz compares kubectl commands by meaning, and for that it must know, per command, which
 flags take a value (`kubectl logs -p` is the boolean --previous, `kubectl patch -p` the valued
@@ -38,7 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_OUTPUT = ROOT / "journeys" / "kubectl_flags.json"
+DEFAULT_OUTPUT = ROOT / "journeys" / "quizzes" / "kubectl_flags.json"
 FORMAT = 1
 GENERATOR = "scripts/kubectl_flags.py (run it again after changing the kubectl pinned in requirements-dev.txt)"
 

@@ -15,7 +15,7 @@ def _empty_cache():
     """Each test starts with an empty cache: cached curriculum reads must not leak between tests."""
     from django.core.cache import cache
 
-    from journeys.content_cache import forget_local
+    from journeys.pages.content_version import forget_local
 
     cache.clear()
     forget_local()

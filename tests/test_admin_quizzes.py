@@ -13,10 +13,10 @@ from django.db import connection, connections, transaction
 from django.test import Client
 from django.urls import reverse
 
-from journeys.content_files import YamlFileReader
+from journeys.curriculum.files import YamlFileReader
 from journeys.models import Choice, Question, Quiz
-from journeys.quiz_files import ChoiceFile, QuestionFile, read_quiz
-from journeys.quiz_rules import question_problems, stored_quiz_problems
+from journeys.quizzes.files import ChoiceFile, QuestionFile, read_quiz
+from journeys.quizzes.rules import question_problems, stored_quiz_problems
 from tests import factories
 from tests.conftest import CONTENT_DIR
 

@@ -24,8 +24,9 @@ from django.test import Client
 from django.urls import reverse
 from prometheus_client import REGISTRY
 
-from journeys import content_cache, page_cache
 from journeys.models import LabRun, QuizAttempt
+from journeys.pages import content_version as content_cache
+from journeys.pages import shared_page as page_cache
 from portal import resilience
 from tests import factories
 from tests.servers import PrivateRedis, free_port
@@ -260,7 +261,7 @@ def test_a_failed_version_write_in_any_cache_does_not_fail_the_learners_write(mo
     """learner_changed runs after the learner's records were written: a cache error must not undo that."""
     from django.core.cache import cache
 
-    from journeys import learner_pages
+    from journeys.pages import learner_page as learner_pages
 
     def broken_set(*args, **kwargs):
         raise OSError("No space left on device")

@@ -2,7 +2,7 @@
 
 What a lab asks the learner to do is written once, in ``tasks/<slug>.md``; what it checks is read from its
 checks (each says what it looks for); a break-and-fix lab hands the learner ``starting/<slug>.yaml``; and
-``solutions/`` holds the one reference solution. ``journeys.lab_texts`` turns these into the lab panel.
+``solutions/`` holds the one reference solution. ``journeys.sandbox.texts`` turns these into the lab panel.
 """
 
 import logging

@@ -61,7 +61,7 @@ def get_item(mapping, key):
 @register.filter
 def teaches_url(reference, lesson):
     """ "lesson-slug#anchor" → the URL of that section in the same journey as ``lesson``."""
-    from journeys.markdown import lesson_url
+    from journeys.curriculum.markdown import lesson_url
 
     slug, _, anchor = str(reference).partition("#")
     url = lesson_url(lesson.journey.slug, slug)

@@ -12,9 +12,9 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.test import override_settings
 
-from journeys import services
 from journeys.learners import Learner
 from journeys.models import Certificate, Journey
+from journeys.progress import services
 from tests import factories
 
 

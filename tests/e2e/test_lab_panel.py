@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import expect
 
 import journeys.ratelimit
-from journeys import services
 from journeys.models import LabRun
+from journeys.sandbox import services
 
 from .support import axe_violations, lab_output, lesson_url
 

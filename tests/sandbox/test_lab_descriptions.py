@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from journeys import lab_texts
 from journeys.models import Lesson
+from journeys.sandbox import texts as lab_texts
 from journeys.sandbox.labs import LABS, evaluate, labs_for_lesson
 from journeys.sandbox.snapshot import Snapshot
 from journeys.sandbox.sources import FileSource

@@ -13,9 +13,9 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 import journeys.ratelimit
-from journeys import lab_views
 from journeys.client_address import client_address, limit_key
 from journeys.models import LabRun, LessonProgress, SandboxAssignment
+from journeys.sandbox import views as lab_views
 from journeys.sandbox.sources import MAX_PASTE_BYTES
 from portal import metrics
 from tests import factories
@@ -512,7 +512,7 @@ def test_cluster_errors_answer_424_in_the_panel_and_record_nothing(
     client, _ = cluster_learner
     kube_emulator.fail(*fault)
     counted = error_runs_counted("api")
-    with caplog.at_level(logging.WARNING, logger="journeys.services"):
+    with caplog.at_level(logging.WARNING, logger="journeys.sandbox.services"):
         response = check(client, {"mode": "cluster"})
     content = response.content.decode()
     assert response.status_code == 424 and 'id="lab-nightly-backup"' in content and "<html" not in content

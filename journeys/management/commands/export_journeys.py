@@ -14,7 +14,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from journeys.loader import export_curriculum
+from journeys.curriculum.loader import export_curriculum
 
 
 class Command(BaseCommand):

@@ -12,8 +12,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, DataError, IntegrityError
 
-from journeys.content_files import CurriculumError, read_curriculum
-from journeys.loader import LoadError, load_curriculum
+from journeys.curriculum.files import CurriculumError, read_curriculum
+from journeys.curriculum.loader import LoadError, load_curriculum
 
 
 def _database_failure(error, directory, source=""):

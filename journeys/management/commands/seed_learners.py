@@ -19,7 +19,6 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from journeys.grading import grade_quiz
 from journeys.models import (
     Certificate,
     Journey,
@@ -31,10 +30,11 @@ from journeys.models import (
     Quiz,
     QuizAttempt,
 )
+from journeys.quizzes.grading import grade_quiz
+from journeys.quizzes.selectors import quiz_questions_for_seed
+from journeys.quizzes.services import question_spec
 from journeys.sandbox.labs import LABS, evaluate, kinds_for
 from journeys.sandbox.sources import FileSource, SourceError
-from journeys.selectors import quiz_questions_for_seed
-from journeys.services import question_spec
 
 User = get_user_model()
 

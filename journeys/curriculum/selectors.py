@@ -1,0 +1,135 @@
+"""Reads of the curriculum for the pages: journeys, their outlines, lessons, the glossary.
+
+Each returns everything its page needs in a fixed number of queries.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, Sum
+from django.http import Http404
+
+from ..models import GlossaryTerm, Journey, Lesson, can_preview_drafts
+from ..pages.content_version import cached
+from .markdown import lesson_url
+
+
+@dataclass
+class OutlineLesson:
+    id: int
+    slug: str
+    title: str
+    summary: str
+    minutes: int
+    is_published: bool
+    url: str
+
+
+@dataclass
+class OutlineModule:
+    slug: str
+    title: str
+    summary: str
+    lessons: list
+
+    @property
+    def minutes(self):
+        return sum(lesson.minutes for lesson in self.lessons)
+
+
+@dataclass
+class JourneyOutline:
+    journey: Journey
+    modules: list
+
+    @property
+    def lessons(self):
+        return [lesson for module in self.modules for lesson in module.lessons]
+
+    @property
+    def minutes(self):
+        return sum(module.minutes for module in self.modules)
+
+
+def journey_list_for_user(*, user):
+    visible_lessons = Q() if can_preview_drafts(user) else Q(lessons__is_published=True)
+    return (
+        Journey.objects.visible_to(user)
+        .annotate(
+            lesson_count=Count("lessons", filter=visible_lessons),
+            total_minutes=Sum("lessons__minutes", filter=visible_lessons),
+        )
+        .order_by("order", "title")
+    )
+
+
+def journey_for_user(*, user, journey_slug):
+    journey = Journey.objects.visible_to(user).filter(slug=journey_slug).first()
+    if journey is None:
+        raise Http404("No such journey.")
+    return journey
+
+
+def journey_outline_for_user(*, user, journey):
+    """The journey's modules and the lessons this user may see (cached per content version)."""
+    audience = "staff" if can_preview_drafts(user) else "public"
+    return cached(f"outline:{journey.pk}:{audience}", lambda: _journey_outline(user=user, journey=journey))
+
+
+def _journey_outline(*, user, journey):
+    lessons = (
+        Lesson.objects.visible_to(user)
+        .filter(journey=journey)
+        .in_outline_order()
+        .only("slug", "title", "summary", "minutes", "is_published", "module_id")
+    )
+    by_module = {}
+    for lesson in lessons:
+        by_module.setdefault(lesson.module_id, []).append(
+            OutlineLesson(
+                id=lesson.id,
+                slug=lesson.slug,
+                title=lesson.title,
+                summary=lesson.summary,
+                minutes=lesson.minutes,
+                is_published=lesson.is_published,
+                url=lesson_url(journey.slug, lesson.slug),
+            )
+        )
+    modules = [
+        OutlineModule(
+            slug=module.slug, title=module.title, summary=module.summary, lessons=by_module.get(module.id, [])
+        )
+        for module in journey.modules.order_by("order", "id")
+    ]
+    return JourneyOutline(journey=journey, modules=[module for module in modules if module.lessons])
+
+
+def lesson_for_user(*, user, journey_slug, lesson_slug):
+    lesson = (
+        Lesson.objects.visible_to(user)
+        .select_related("module", "journey")
+        # The page shows the stored HTML; the Markdown source and search text are large and unused here.
+        .defer("body", "search_text", "journey__description")
+        .filter(journey__slug=journey_slug, slug=lesson_slug)
+        .first()
+    )
+    if lesson is None:
+        raise Http404("No such lesson.")
+    # The module belongs to the same journey; sharing the loaded row saves a query for its URL.
+    lesson.module.journey = lesson.journey
+    return lesson
+
+
+def lesson_neighbours(outline, lesson_slug):
+    """(previous, next) OutlineLesson around ``lesson_slug`` in reading order."""
+    lessons = outline.lessons
+    for index, lesson in enumerate(lessons):
+        if lesson.slug == lesson_slug:
+            previous = lessons[index - 1] if index > 0 else None
+            following = lessons[index + 1] if index + 1 < len(lessons) else None
+            return previous, following
+    return None, None
+
+
+def glossary_terms():
+    return GlossaryTerm.objects.order_by("term")

@@ -1,0 +1,286 @@
+"""Reads of a learner's progress: per journey and module, the dashboard, the certificate, the data export.
+
+Each returns everything its page needs in a fixed number of queries.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AnonymousUser
+from django.urls import reverse
+
+from ..curriculum.markdown import lesson_url
+from ..curriculum.selectors import journey_outline_for_user
+from ..models import Certificate, Journey, Lesson, LessonProgress, Quiz, QuizAttempt
+
+
+@dataclass
+class Progress:
+    done: int
+    total: int
+
+    @property
+    def percent(self):
+        return round(100 * self.done / self.total) if self.total else 0
+
+
+def completed_lesson_ids(*, learner, journey=None):
+    rows = learner.records(LessonProgress.objects.filter(completed_at__isnull=False))
+    if journey is not None:
+        rows = rows.filter(lesson__journey=journey)
+    return set(rows.values_list("lesson_id", flat=True))
+
+
+def journey_progress(*, learner, journey):
+    """{lesson id: (completed_at, last_viewed_at)} for this learner in ``journey``, in one query."""
+    rows = learner.records(LessonProgress.objects.filter(lesson__journey_id=journey.pk))
+    return {
+        lesson_id: (done, seen)
+        for lesson_id, done, seen in rows.values_list("lesson_id", "completed_at", "last_viewed_at")
+    }
+
+
+def outline_progress(outline, completed_ids):
+    """Journey progress and per-module progress (keyed by module slug) for an outline."""
+    modules = {
+        module.slug: Progress(sum(lesson.id in completed_ids for lesson in module.lessons), len(module.lessons))
+        for module in outline.modules
+    }
+    overall = Progress(sum(item.done for item in modules.values()), sum(item.total for item in modules.values()))
+    return overall, modules
+
+
+# --- Dashboard and certificate ---
+
+
+@dataclass
+class CertificateRequirements:
+    lessons_left: list
+    final_quiz: object
+    final_passed: bool
+
+    @property
+    def complete(self):
+        return not self.lessons_left and self.final_quiz is not None and self.final_passed
+
+
+def certificate_requirements(*, learner, journey, outline=None, completed_ids=None):
+    outline = outline or journey_outline_for_user(user=AnonymousUser(), journey=journey)
+    if completed_ids is None:
+        completed_ids = completed_lesson_ids(learner=learner, journey=journey)
+    final = Quiz.objects.published().filter(journey=journey, is_final=True).first()
+    passed = bool(final) and learner.records(QuizAttempt.objects.filter(quiz=final, passed=True)).exists()
+    left = [lesson for lesson in outline.lessons if lesson.id not in completed_ids]
+    return CertificateRequirements(lessons_left=left, final_quiz=final, final_passed=passed)
+
+
+@dataclass
+class NextStep:
+    text: str
+    url: str
+    action: str
+
+
+@dataclass
+class JourneyDashboard:
+    journey: Journey
+    progress: Progress
+    continue_lesson: object
+    next_step: NextStep
+    certificate: object
+
+
+def dashboard_for_learner(*, learner, user):
+    """The dashboard: progress per journey, where to continue, what to do next, and recent activity."""
+    journeys = list(Journey.objects.visible_to(user).order_by("order", "title"))
+    visible_lessons = list(
+        Lesson.objects.visible_to(user)
+        .filter(journey__in=journeys)
+        .in_outline_order()
+        .values("id", "journey_id", "slug", "title")
+    )
+    progress_rows = list(
+        learner.records(LessonProgress.objects.filter(lesson__in=[row["id"] for row in visible_lessons]))
+        .select_related("lesson__journey")
+        .only(
+            "lesson_id",
+            "completed_at",
+            "completed_via",
+            "last_viewed_at",
+            "user_id",
+            "anon_key",
+            "lesson__title",
+            "lesson__slug",
+            "lesson__journey_id",
+            "lesson__journey__slug",
+        )
+    )
+    completed = {row.lesson_id for row in progress_rows if row.completed_at}
+    viewed = sorted(
+        (row for row in progress_rows if row.last_viewed_at), key=lambda row: row.last_viewed_at, reverse=True
+    )
+    attempts = list(
+        learner.records(QuizAttempt.objects.all())
+        .select_related("quiz__lesson", "quiz__journey")
+        .only(
+            "id",
+            "score",
+            "passed",
+            "submitted_at",
+            "started_at",
+            "quiz_id",
+            "user_id",
+            "anon_key",
+            "quiz__is_final",
+            "quiz__title",
+            "quiz__journey_id",
+            "quiz__lesson_id",
+            "quiz__lesson__title",
+            "quiz__lesson__slug",
+            "quiz__lesson__journey_id",
+            "quiz__journey__slug",
+        )
+        .order_by("-submitted_at")[:50]
+    )
+    finals = {quiz.journey_id: quiz for quiz in Quiz.objects.published().filter(journey__in=journeys, is_final=True)}
+    certificates = {}
+    if learner.user is not None:
+        certificates = {cert.journey_id: cert for cert in Certificate.objects.filter(user=learner.user)}
+
+    cards = []
+    for journey in journeys:
+        lessons = [row for row in visible_lessons if row["journey_id"] == journey.pk]
+        done = sum(row["id"] in completed for row in lessons)
+        last_viewed = next((row for row in viewed if any(lesson["id"] == row.lesson_id for lesson in lessons)), None)
+        continue_lesson = None
+        if last_viewed is not None:
+            continue_lesson = next(lesson for lesson in lessons if lesson["id"] == last_viewed.lesson_id)
+        cards.append(
+            JourneyDashboard(
+                journey=journey,
+                progress=Progress(done, len(lessons)),
+                continue_lesson=_lesson_link(journey, continue_lesson),
+                next_step=_next_step(
+                    journey,
+                    lessons,
+                    completed,
+                    continue_lesson,
+                    attempts,
+                    finals.get(journey.pk),
+                    certificates.get(journey.pk),
+                ),
+                certificate=certificates.get(journey.pk),
+            )
+        )
+    return {"journeys": cards, "attempts": attempts[:10], "activity": _recent_activity(progress_rows, attempts)}
+
+
+def _lesson_link(journey, row):
+    if row is None:
+        return None
+    return {"title": row["title"], "url": lesson_url(journey.slug, row["slug"])}
+
+
+def _next_step(journey, lessons, completed, continue_lesson, attempts, final, certificate):
+    journey_attempts = [attempt for attempt in attempts if attempt.quiz.journey_id == journey.pk]
+    latest_by_quiz = {}
+    for attempt in journey_attempts:  # newest first
+        latest_by_quiz.setdefault(attempt.quiz_id, attempt)
+    passed_quizzes = {attempt.quiz_id for attempt in journey_attempts if attempt.passed}
+    for attempt in latest_by_quiz.values():
+        if not attempt.passed and attempt.quiz_id not in passed_quizzes and not attempt.quiz.is_final:
+            lesson = attempt.quiz.lesson
+            return NextStep(
+                f"Retry the quiz on “{lesson.title}” — you scored {attempt.score:.0f}% last time.",
+                attempt.quiz.get_absolute_url(),
+                "Retry the quiz",
+            )
+    if continue_lesson is not None and continue_lesson["id"] not in completed:
+        return NextStep(
+            f"Finish “{continue_lesson['title']}”.", lesson_url(journey.slug, continue_lesson["slug"]), "Continue"
+        )
+    for lesson in lessons:
+        if lesson["id"] not in completed:
+            return NextStep(f"Start “{lesson['title']}”.", lesson_url(journey.slug, lesson["slug"]), "Start the lesson")
+    if final is not None and final.pk not in passed_quizzes:
+        verb = "Retry" if final.pk in latest_by_quiz else "Take"
+        return NextStep(
+            f"{verb} the final assessment: every lesson is complete.",
+            final.get_absolute_url(),
+            f"{verb} the assessment",
+        )
+    if certificate is not None:
+        return NextStep(
+            "You have completed this journey. Well done!", certificate.get_absolute_url(), "View your certificate"
+        )
+    return NextStep(
+        "You have completed every lesson. Claim your certificate.",
+        reverse("journeys:certificate", kwargs={"journey_slug": journey.slug}),
+        "Get your certificate",
+    )
+
+
+def _recent_activity(progress_rows, attempts, limit=10):
+    events = [
+        {
+            "when": row.completed_at,
+            "text": f"Completed “{row.lesson.title}” ({row.get_completed_via_display().lower()})",
+            "url": row.lesson.get_absolute_url(),
+        }
+        for row in progress_rows
+        if row.completed_at
+    ]
+    events += [
+        {
+            "when": attempt.submitted_at,
+            "text": f"{'Passed' if attempt.passed else 'Tried'} “{_quiz_name(attempt.quiz)}” with {attempt.score:.0f}%",
+            "url": attempt.get_absolute_url(),
+        }
+        for attempt in attempts
+    ]
+    return sorted(events, key=lambda event: event["when"], reverse=True)[:limit]
+
+
+def _quiz_name(quiz):
+    return f"{quiz.lesson.title} quiz" if quiz.lesson_id else quiz.title
+
+
+def learner_data_export(*, user):
+    """Everything the portal stores about a learner, as plain data."""
+    progress = LessonProgress.objects.filter(user=user).select_related("lesson__journey").order_by("id")
+    attempts = QuizAttempt.objects.filter(user=user).select_related("quiz__lesson", "quiz__journey").order_by("id")
+    return {
+        "account": {
+            "username": user.username,
+            "email": user.email,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "date_joined": user.date_joined,
+            "last_login": user.last_login,
+        },
+        "lesson_progress": [
+            {
+                "journey": row.lesson.journey.slug,
+                "lesson": row.lesson.slug,
+                "last_viewed_at": row.last_viewed_at,
+                "completed_at": row.completed_at,
+                "completed_via": row.completed_via,
+            }
+            for row in progress
+        ],
+        "quiz_attempts": [
+            {
+                "quiz": _quiz_name(attempt.quiz),
+                "journey": attempt.quiz.journey.slug,
+                "started_at": attempt.started_at,
+                "submitted_at": attempt.submitted_at,
+                "score": attempt.score,
+                "passed": attempt.passed,
+                "answers": attempt.answers,
+            }
+            for attempt in attempts
+        ],
+        "certificates": [
+            {"journey": cert.journey.slug, "code": cert.code, "issued_at": cert.issued_at}
+            for cert in Certificate.objects.filter(user=user).select_related("journey")
+        ],
+    }

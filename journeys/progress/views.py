@@ -1,0 +1,59 @@
+"""A learner's own progress: mark lessons complete, the dashboard, the certificate."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from ..curriculum.selectors import journey_for_user
+from ..learners import learner_for
+from ..models import Certificate, Lesson
+from ..pages import Page, cached_page
+from . import selectors, services
+from .panels import lesson_progress_context
+
+
+@require_POST
+def lesson_complete(request, lesson_id):
+    lesson = get_object_or_404(
+        Lesson.objects.visible_to(request.user).select_related("journey", "module"), pk=lesson_id
+    )
+    learner = learner_for(request, create=True)
+    if request.POST.get("undo") == "1":
+        services.lesson_uncomplete(learner=learner, lesson_id=lesson.pk)
+    else:
+        services.lesson_complete(learner=learner, lesson_id=lesson.pk)
+    if not request.htmx:
+        return redirect(lesson.get_absolute_url())
+    return render(request, "curriculum/lesson_detail.html#completion", lesson_progress_context(learner, lesson))
+
+
+# The dashboard says how long ago things happened, in minutes: a stored copy may be this old.
+DASHBOARD_FRESH_SECONDS = 60
+
+
+@require_GET
+@cached_page()
+def dashboard(request):
+    learner = learner_for(request)
+    context = selectors.dashboard_for_learner(learner=learner, user=request.user)
+    return Page(request, "progress/dashboard.html", context, learner=learner, fresh_for=DASHBOARD_FRESH_SECONDS)
+
+
+@login_required
+def certificate(request, journey_slug):
+    """The learner's own certificate page: issue it when earned, else say what is left."""
+    journey = journey_for_user(user=request.user, journey_slug=journey_slug)
+    learner = learner_for(request)
+    requirements = selectors.certificate_requirements(learner=learner, journey=journey)
+    issued = services.certificate_issue(user=request.user, journey=journey, requirements=requirements)
+    if issued is not None:
+        return redirect(issued.get_absolute_url())
+    return render(request, "progress/certificate_pending.html", {"journey": journey, "requirements": requirements})
+
+
+@require_GET
+def certificate_verify(request, code):
+    """Public: anyone with the link can confirm the certificate is genuine."""
+    issued = get_object_or_404(Certificate.objects.select_related("journey", "user"), code=code)
+    is_owner = request.user.is_authenticated and issued.user_id == request.user.pk
+    return render(request, "progress/certificate.html", {"certificate": issued, "is_owner": is_owner})
