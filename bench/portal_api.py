@@ -12,7 +12,7 @@ package's other modules import this one before that.
 def question_specs():
     """{question id: the grader's view of the question (kind, choices and which are correct, answers)}."""
     from journeys.models import Question
-    from journeys.services import question_spec
+    from journeys.quizzes.services import question_spec
 
     return {q.id: question_spec(q) for q in Question.objects.prefetch_related("choices")}
 
@@ -22,7 +22,7 @@ def renewed_quiz_token(token, quiz_id):
 
     Made by the portal's own form code with the server's secret key, as its pages would hand it out."""
     from journeys.models import Quiz
-    from journeys.services import quiz_form_read
+    from journeys.quizzes.services import quiz_form_read
 
     return quiz_form_read(token, quiz=Quiz(pk=quiz_id)).renewed().token
 
@@ -101,9 +101,9 @@ def active_learner():
 
 def never_serve_stored_learner_pages():
     """Render learners' pages every time, as after a change (profile_views --not-stored)."""
-    from journeys import learner_pages
+    from journeys.pages import learner_page
 
-    learner_pages.lookup = lambda request: None
+    learner_page.lookup = lambda request: None
 
 
 def sandbox():
