@@ -19,8 +19,8 @@ from pathlib import Path
 from bench import portal_api
 from bench.capacity_report import print_capacity_report, print_step
 from bench.config import DB_NAME, HOST, JOURNEY, REPO, bench_env, log
-from bench.database import prepare_database, setup_django
-from bench.machine import CpuMeter, code_fingerprint, machine, require_services
+from bench.database import prepared_run
+from bench.machine import CpuMeter, require_services
 from bench.memory import MemoryProbe
 from bench.pacing import Learner, Pace, run_step
 from bench.quiz_forms import AnswerBook
@@ -126,16 +126,9 @@ def main():
         workdir = Path(tmp)
         env = bench_env(workdir)
         (workdir / "metrics").mkdir()
-        setup_timings = prepare_database(env, learners=SEEDED)
-        setup_django(env)
-
+        setup_timings, info = prepared_run(env, learners=SEEDED)
         from django.db import connection
 
-        info = machine()
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            info["PostgreSQL"] = cursor.fetchone()[0]
-        info["application code (digest)"] = code_fingerprint()
         klass = Class(AnswerBook())
         connection.close()
 

@@ -42,3 +42,22 @@ def setup_django(env):
     # The Redis database (BENCH_REDIS_DB) belongs to this benchmark: stale sessions and rate-limit counters
     # of an earlier run go.
     cache.clear()
+
+
+def prepared_run(env, learners=LEARNERS):
+    """Rebuild and seed the database, set Django up here, and describe the machine and the code measured.
+
+    Returns (setup timings, machine info). Django stays set up for in-process work.
+    """
+    from bench.machine import code_fingerprint, machine
+
+    timings = prepare_database(env, learners=learners)
+    setup_django(env)
+    from django.db import connection
+
+    info = machine()
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        info["PostgreSQL"] = cursor.fetchone()[0]
+    info["application code (digest)"] = code_fingerprint()
+    return timings, info

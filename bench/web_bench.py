@@ -17,10 +17,10 @@ from pathlib import Path
 
 from bench.browser import login_all
 from bench.config import DURABILITY_LEARNERS, LESSON_PATH, bench_env, log
-from bench.database import prepare_database, setup_django
+from bench.database import prepared_run
 from bench.in_process import measure_in_process
 from bench.loops import durability, quiz_learners
-from bench.machine import CpuMeter, code_fingerprint, machine, require_services, require_wrk
+from bench.machine import CpuMeter, require_services, require_wrk
 from bench.memory import worker_rss_mb
 from bench.portal_api import active_learner
 from bench.quiz_forms import AnswerBook
@@ -37,16 +37,9 @@ def main():
         workdir = Path(tmp)
         env = bench_env(workdir)
         (workdir / "metrics").mkdir()
-        setup_timings = prepare_database(env)
-        setup_django(env)
-
+        setup_timings, info = prepared_run(env)
         from django.db import connection
 
-        info = machine()
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            info["PostgreSQL"] = cursor.fetchone()[0]
-        info["application code (digest)"] = code_fingerprint()
         answers = AnswerBook()
         reader, reader_profile = active_learner()
         info["logged-in pages read as"] = f"{reader} ({', '.join(f'{v} {k}' for k, v in reader_profile.items())})"
