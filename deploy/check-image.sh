@@ -346,17 +346,21 @@ SECRET_KEY="$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')"
 export SECRET_KEY
 LEARNER_PASSWORD="$(python3 -c 'import secrets; print(secrets.token_urlsafe(16))')"
 STOP_SECONDS=()
-exec 8>"$CACHE/ports.lock"
-flock 8 # the port is free until the container holds it
-SQLITE_PORT="$(free_port 18080)"
+run_sqlite_portal() { # NAME VOLUME: the README's `run` on a free port (SQLITE_PORT), healthy or failed
+  local name="$1" volume="$2" since
+  exec 8>"$CACHE/ports.lock"
+  flock 8 # the port is free until the container holds it
+  SQLITE_PORT="$(free_port 18080)"
+  since="$(now)"
+  podman run -d --name "$name" --read-only --tmpfs /tmp -p "127.0.0.1:$SQLITE_PORT:8000" \
+    -e SECRET_KEY -e ALLOWED_HOSTS=localhost,127.0.0.1 \
+    -e SECURE_SSL_REDIRECT=false -e SESSION_COOKIE_SECURE=false -e CSRF_COOKIE_SECURE=false \
+    -v "$volume:/app/data" "$PORTAL_IMAGE" >/dev/null
+  flock -u 8
+  wait_healthy "$name" "$SQLITE_PORT" "$since"
+}
 SQLITE="$RUN-sqlite"
-since="$(now)"
-podman run -d --name "$SQLITE" --read-only --tmpfs /tmp -p "127.0.0.1:$SQLITE_PORT:8000" \
-  -e SECRET_KEY -e ALLOWED_HOSTS=localhost,127.0.0.1 \
-  -e SECURE_SSL_REDIRECT=false -e SESSION_COOKIE_SECURE=false -e CSRF_COOKIE_SECURE=false \
-  -v "$RUN-data:/app/data" "$PORTAL_IMAGE" >/dev/null
-flock -u 8
-wait_healthy "$SQLITE" "$SQLITE_PORT" "$since"
+run_sqlite_portal "$SQLITE" "$RUN-data"
 SQLITE_HEALTHY="$HEALTHY_IN"
 echo "    healthy in $SQLITE_HEALTHY s on 127.0.0.1:$SQLITE_PORT"
 echo "    its first start printed ($(podman logs "$SQLITE" 2>&1 | grep -c '^  Applying ') migrations applied, not shown):"
@@ -386,16 +390,7 @@ echo "    started again in $HEALTHY_IN s"
 podman stop -t 30 "$SQLITE" >/dev/null
 podman run --rm -i --name "$RUN-once" -v "$RUN-restored:/app/data" --entrypoint sh "$PORTAL_IMAGE" \
   -c 'cat > /app/data/db.sqlite3' <"$WORK/backup.sqlite3"
-exec 8>"$CACHE/ports.lock"
-flock 8
-SQLITE_PORT="$(free_port 18080)"
-since="$(now)"
-podman run -d --name "$SQLITE-restored" --read-only --tmpfs /tmp -p "127.0.0.1:$SQLITE_PORT:8000" \
-  -e SECRET_KEY -e ALLOWED_HOSTS=localhost,127.0.0.1 \
-  -e SECURE_SSL_REDIRECT=false -e SESSION_COOKIE_SECURE=false -e CSRF_COOKIE_SECURE=false \
-  -v "$RUN-restored:/app/data" "$PORTAL_IMAGE" >/dev/null
-flock -u 8
-wait_healthy "$SQLITE-restored" "$SQLITE_PORT" "$since"
+run_sqlite_portal "$SQLITE-restored" "$RUN-restored"
 echo "    the restored copy is healthy in $HEALTHY_IN s"
 check_portal "$SQLITE_PORT" attempt --username "$USER1" --password="$LEARNER_PASSWORD" --attempt "$ATTEMPT1" \
   || fail "SQLite: after the restore, attempt $ATTEMPT1 of $USER1"
