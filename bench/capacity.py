@@ -125,7 +125,6 @@ def main():
     with tempfile.TemporaryDirectory(prefix="kj-capacity-") as tmp:
         workdir = Path(tmp)
         env = bench_env(workdir)
-        (workdir / "metrics").mkdir()
         setup_timings, info = prepared_run(env, learners=SEEDED)
         from django.db import connection
 

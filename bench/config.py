@@ -60,7 +60,10 @@ def log(message):
 
 
 def bench_env(workdir):
-    """The production settings the portal runs with, pointed at local services (the same for every process)."""
+    """The production settings the portal runs with, pointed at local services (the same for every process).
+
+    Makes the folder in ``workdir`` where every process of the run shares its Prometheus counters."""
+    (workdir / "metrics").mkdir(exist_ok=True)
     return {
         "DJANGO_SETTINGS_MODULE": "portal.settings",
         "DEBUG": "false",

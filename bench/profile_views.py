@@ -41,7 +41,6 @@ def main():
 
     with tempfile.TemporaryDirectory(prefix="kj-profile-") as tmp:
         workdir = Path(tmp)
-        (workdir / "metrics").mkdir()
         env = bench_env(workdir)
         manage("collectstatic", "--no-input", "-v0", env=env)
         setup_django(env)

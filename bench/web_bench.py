@@ -36,7 +36,6 @@ def main():
     with tempfile.TemporaryDirectory(prefix="kj-bench-") as tmp:
         workdir = Path(tmp)
         env = bench_env(workdir)
-        (workdir / "metrics").mkdir()
         setup_timings, info = prepared_run(env)
         from django.db import connection
 
