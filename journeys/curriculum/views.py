@@ -4,16 +4,14 @@ Thin views: pick the selectors, render the page (or, for htmx requests, one part
 """
 
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from ..learners import learner_for
-from ..models import can_preview_drafts
 from ..pages import Page, cached_page
 from ..progress import selectors as progress_selectors
-from ..progress import services as progress_services
+from ..progress.panels import lesson_reading
 from ..quizzes import selectors as quiz_selectors
-from ..quizzes.panels import quiz_panel_context
+from ..quizzes.panels import lesson_quiz_context
 from ..sandbox.panels import lab_panels_context
 from . import selectors
 from .search import MAX_QUERY_LENGTH, lessons_search_for_user
@@ -49,13 +47,7 @@ def lesson_detail(request, journey_slug, lesson_slug):
     outline = selectors.journey_outline_for_user(user=request.user, journey=lesson.journey)
     previous, following = selectors.lesson_neighbours(outline, lesson.slug)
     learner = learner_for(request)
-    progress_rows = {}
-    if learner.is_known:
-        progress_rows = progress_selectors.journey_progress(learner=learner, journey=lesson.journey)
-    viewed = progress_rows[lesson.pk][1] if lesson.pk in progress_rows else progress_services.NOT_RECORDED
-    viewed_at = progress_services.lesson_viewed(learner=learner, lesson_id=lesson.pk, last_viewed_at=viewed)
-    completed = {lesson_id for lesson_id, (done, _) in progress_rows.items() if done}
-    progress, module_progress = progress_selectors.outline_progress(outline, completed)
+    progress, fresh_for = lesson_reading(learner=learner, lesson=lesson, outline=outline)
     context = {
         "lesson": lesson,
         "journey": lesson.journey,
@@ -63,19 +55,10 @@ def lesson_detail(request, journey_slug, lesson_slug):
         "outline": outline,
         "previous": previous,
         "next": following,
-        "is_complete": lesson.pk in completed,
-        "progress": progress,
-        "module_progress": module_progress.get(lesson.module.slug),
+        **progress,
+        "lab_panels": lab_panels_context(request, lesson),
+        **lesson_quiz_context(request, lesson),
     }
-    context["lab_panels"] = lab_panels_context(request, lesson)
-    quiz = quiz_selectors.quiz_with_questions({"lesson": lesson})
-    if quiz is not None and quiz_selectors.quiz_visible_to(quiz, request.user):
-        context.update(quiz_panel_context(request, quiz))
-    elif quiz is not None and can_preview_drafts(request.user):
-        # Learners see no quiz here; staff see why, with the way to admin.
-        context["unavailable_quiz"] = quiz
-    # Until the view is due to be recorded again, nothing but a write can change this page.
-    fresh_for = (viewed_at + progress_services.VIEW_RECORD_INTERVAL - timezone.now()).total_seconds()
     return Page(request, "curriculum/lesson_detail.html", context, learner=learner, fresh_for=fresh_for)
 
 

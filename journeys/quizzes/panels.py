@@ -1,6 +1,7 @@
 """The quiz panel's context: what a page showing a quiz (the lesson page, the quiz page) puts in it."""
 
 from ..learners import learner_for
+from ..models import can_preview_drafts
 from . import selectors, services
 
 
@@ -17,3 +18,14 @@ def quiz_panel_context(request, quiz, *, error=None, submitted=None):
     if submitted is not None:
         selectors.attach_submitted_answers(state.questions, submitted)
     return {"quiz": quiz, "state": state, "error": error, "history": state.attempts, "open_form": open_form}
+
+
+def lesson_quiz_context(request, lesson):
+    """A lesson page's quiz: the panel when the reader may take it; for staff, a held-back quiz and why."""
+    quiz = selectors.quiz_with_questions({"lesson": lesson})
+    if quiz is None:
+        return {}
+    if selectors.quiz_visible_to(quiz, request.user):
+        return quiz_panel_context(request, quiz)
+    # Learners see no quiz here; staff see why, with the way to admin.
+    return {"unavailable_quiz": quiz} if can_preview_drafts(request.user) else {}
