@@ -59,3 +59,10 @@ def learner_for(request, *, create=False):
         key = secrets.token_urlsafe(24)
         request.session[SESSION_KEY] = key
     return Learner(anon_key=key)
+
+
+def learner_adopt_key(session, anon_key):
+    """Make ``anon_key`` this session's learner key: a first-time visitor's request that raced a
+    sibling request of the same browser joins the key the sibling gave them (see quizzes.services)."""
+    session[SESSION_KEY] = anon_key
+    return Learner(anon_key=anon_key)

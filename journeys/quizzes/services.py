@@ -14,6 +14,7 @@ from django.utils.crypto import salted_hmac
 
 from portal import metrics
 
+from ..learners import learner_adopt_key
 from ..models import LessonProgress, QuestionResponse, QuizAttempt
 from ..progress.services import lesson_complete
 from .forms import QuizSubmissionError, parse_quiz_answers
@@ -228,6 +229,9 @@ def quiz_submit(*, learner, session, quiz, token, data):
         # a retry, a second tab), whose result is the answer, if it is this learner's.
         existing = _submitted_attempt(quiz, open_form)
         if existing is not None:
+            if _first_visit_sibling(learner, session, open_form, existing):
+                learner_adopt_key(session, existing.anon_key)
+                return existing, False
             return _own_attempt(learner, existing), False
     if not _handed_to(learner, open_form, is_open):
         raise QuizSubmissionError(SOMEONE_ELSES_FORM, status=403)
@@ -273,11 +277,8 @@ def quiz_submit(*, learner, session, quiz, token, data):
             raise
         if is_open:
             quiz_form_open(session=session, quiz=quiz, learner=learner, renew=True)
-        if not open_form.owner and session.session_key is None:
-            # A first-time visitor's concurrent submits of their (unbound) form: each request gave
-            # them a different new key, so the attempt is under a sibling's key, but it is theirs.
-            # Someone else racing them to the same instant with a copy of the page is not a threat
-            # worth refusing the visitor for; any later submit of the form is checked above.
+        if _first_visit_sibling(learner, session, open_form, attempt):
+            learner_adopt_key(session, attempt.anon_key)
             return attempt, False
         return _own_attempt(learner, attempt), False
 
@@ -295,6 +296,26 @@ def _handed_to(learner, form, is_open):
     this learner's digest, or none at all (one handed to a first-time visitor, who had no key).
     """
     return is_open or not form.owner or form.owner == quiz_form_owner(learner)
+
+
+def _first_visit_sibling(learner, session, form, attempt):
+    """Whether ``attempt`` was most likely recorded by a request sent alongside this one by the same
+    first-time visitor: a double click, or a retry before the first answer arrived.
+
+    Such requests carry no session cookie, so each one mints its own anonymous key, and whichever
+    cookie the browser keeps last would leave the attempt under a key the visitor no longer has:
+    their answers and progress lost. So a request without a session that submits an unbound form
+    (only a first-time visitor is handed one) already recorded under an anonymous key joins that
+    key. An attempt of a signed-in learner is never joined, and anyone with a session is checked
+    as usual. The token is shown once, to the visitor, on a page nobody else is served.
+    """
+    return (
+        session.session_key is None
+        and learner.user is None
+        and not form.owner
+        and attempt.user_id is None
+        and bool(attempt.anon_key)
+    )
 
 
 def _own_attempt(learner, attempt):

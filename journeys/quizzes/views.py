@@ -52,6 +52,8 @@ def quiz_submit(request, quiz_id):
         return render(request, template, context, status=error.status)
     if not request.htmx:
         return redirect(attempt.get_absolute_url())
+    # A first-time visitor's request may have joined the key a sibling request gave them.
+    learner = learner_for(request)
     # The quiz comes with its questions and choices (cached): the review needs no query for them.
     context = attempt_context(request, attempt, learner, questions=quiz.questions.all())
     response = render(request, f"{QUIZ_TEMPLATE}#panel", context)

@@ -8,6 +8,7 @@ from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 
+from journeys.learners import SESSION_KEY as ANON_SESSION_KEY
 from journeys.models import QuizAttempt
 from tests import factories
 
@@ -51,3 +52,6 @@ def test_concurrent_double_submit_records_one_attempt(logged_in):
     assert statuses == [200, 200, 200, 200]
     assert QuizAttempt.objects.filter(quiz=quiz).count() == 1
     assert QuizAttempt.objects.get().responses.count() == 6
+    if not logged_in:
+        # Whichever answer's cookie the browser kept last, the attempt is under its key.
+        assert first.session[ANON_SESSION_KEY] == QuizAttempt.objects.get().anon_key

@@ -215,6 +215,33 @@ def test_a_form_handed_to_a_first_time_visitor_is_bound_to_nobody(user, quiz_set
     assert QuizAttempt.objects.filter(user__isnull=True).count() == 1
 
 
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain form"])
+def test_a_first_time_visitors_double_submit_keeps_their_attempt_whichever_cookie_lands_last(quiz_setup, htmx):
+    """Both requests leave without a session cookie, so each would mint its own anonymous key; the
+    second joins the key the first was given, so the attempt stays the visitor's either way."""
+    quiz, _, right = quiz_setup
+    token = open_quiz(Client(), quiz)
+    first, second = Client(), Client()  # the same browser, before either answer arrived
+    assert submit(first, quiz, {**right, "token": token}, htmx=htmx).status_code in (200, 302)
+    response = submit(second, quiz, {**right, "token": token}, htmx=htmx)
+
+    attempt = QuizAttempt.objects.get()
+    assert response.status_code in (200, 302), response.content.decode()[:300]
+    assert second.session[ANON_SESSION_KEY] == first.session[ANON_SESSION_KEY] == attempt.anon_key
+    result = second.get(attempt.get_absolute_url())
+    assert result.status_code == 200, "the attempt is the second cookie's too"
+
+
+def test_a_visitor_with_a_session_never_joins_someone_elses_key(quiz_setup):
+    quiz, _, right = quiz_setup
+    token = open_quiz(Client(), quiz)
+    assert submit(Client(), quiz, {**right, "token": token}).status_code == 302
+    other = started_learner()
+    own_key = other.session[ANON_SESSION_KEY]
+    assert submit(other, quiz, {**right, "token": token}, htmx=True).status_code == 403
+    assert other.session[ANON_SESSION_KEY] == own_key
+
+
 # --- Forms opened before an author's edit ---
 # A form remembers what it asked (its questions' ids, kinds and choice ids, and a drawn form the
 # questions it drew): an edit that keeps their meaning leaves it valid; one that changes it makes the
