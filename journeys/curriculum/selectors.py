@@ -3,6 +3,7 @@
 Each returns everything its page needs in a fixed number of queries.
 """
 
+import unicodedata
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, Sum
@@ -131,5 +132,44 @@ def lesson_neighbours(outline, lesson_slug):
     return None, None
 
 
+@dataclass
+class GlossaryLetter:
+    """One entry of the glossary's A to Z index: a letter, its anchor and its terms (none: shown disabled)."""
+
+    letter: str
+    anchor: str
+    terms: list
+
+
+GLOSSARY_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+OTHER_INITIAL = "#"
+
+
+def glossary_sort_key(term):
+    """Dictionary order: case and accents do not count ("kubeconfig" comes between "Job" and "Label")."""
+    folded = unicodedata.normalize("NFKD", term.casefold())
+    return ("".join(char for char in folded if not unicodedata.combining(char)), term)
+
+
+def glossary_initial(term):
+    """The index letter a term is filed under: its first letter without accent, or # for anything else."""
+    first = glossary_sort_key(term.strip())[0][:1].upper()
+    return first if first in GLOSSARY_LETTERS else OTHER_INITIAL
+
+
 def glossary_terms():
-    return GlossaryTerm.objects.order_by("term")
+    """Every glossary term in dictionary order (sorted here, not by the database, whose collation varies)."""
+    return sorted(GlossaryTerm.objects.all(), key=lambda entry: glossary_sort_key(entry.term))
+
+
+def glossary_index(terms):
+    """The A to Z index of ``terms`` (sorted): every letter, with its terms; # last when a term starts otherwise."""
+    by_letter = {}
+    for term in terms:
+        by_letter.setdefault(glossary_initial(term.term), []).append(term)
+    letters = [
+        GlossaryLetter(letter, f"letter-{letter.lower()}", by_letter.get(letter, [])) for letter in GLOSSARY_LETTERS
+    ]
+    if OTHER_INITIAL in by_letter:
+        letters.append(GlossaryLetter(OTHER_INITIAL, "letter-other", by_letter[OTHER_INITIAL]))
+    return letters

@@ -64,7 +64,8 @@ def lesson_detail(request, journey_slug, lesson_slug):
 
 @require_GET
 def glossary(request):
-    return render(request, "curriculum/glossary.html", {"terms": selectors.glossary_terms()})
+    terms = selectors.glossary_terms()
+    return render(request, "curriculum/glossary.html", {"terms": terms, "index": selectors.glossary_index(terms)})
 
 
 @require_GET
