@@ -3,6 +3,7 @@
 Each returns everything its page needs in a fixed number of queries.
 """
 
+import re
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
@@ -71,6 +72,21 @@ def certificate_requirements(*, learner, journey, outline=None, completed_ids=No
     passed = bool(final) and learner.records(QuizAttempt.objects.filter(quiz=final, passed=True)).exists()
     left = [lesson for lesson in outline.lessons if lesson.id not in completed_ids]
     return CertificateRequirements(lessons_left=left, final_quiz=final, final_passed=passed)
+
+
+# Codes are issued as 20 hexadecimal digits; older or seeded ones may differ, so this only keeps
+# out what no code can be (slashes, spaces, NUL bytes, pages of text) before the database is asked.
+CERTIFICATE_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def certificate_by_code(*, code, user=None):
+    """The certificate with this verification ``code`` (only ``user``'s, when given), or None."""
+    if not CERTIFICATE_CODE.fullmatch(code):
+        return None
+    certificates = Certificate.objects.select_related("journey", "user")
+    if user is not None:
+        certificates = certificates.filter(user_id=user.pk)
+    return certificates.filter(code=code).first()
 
 
 @dataclass
@@ -280,7 +296,12 @@ def learner_data_export(*, user):
             for attempt in attempts
         ],
         "certificates": [
-            {"journey": cert.journey.slug, "code": cert.code, "issued_at": cert.issued_at}
+            {
+                "journey": cert.journey.slug,
+                "code": cert.code,
+                "learner_name": cert.learner_name,
+                "issued_at": cert.issued_at,
+            }
             for cert in Certificate.objects.filter(user=user).select_related("journey")
         ],
     }

@@ -122,3 +122,10 @@ def certificate_issue(*, user, journey, requirements):
             return Certificate.objects.create(user=user, journey=journey, code=secrets.token_hex(10), learner_name=name)
     except IntegrityError:
         return Certificate.objects.get(user=user, journey=journey)
+
+
+def certificate_rename(*, certificate, learner_name):
+    """Print ``learner_name`` (checked by CertificateNameForm) on ``certificate`` from now on."""
+    certificate.learner_name = learner_name
+    certificate.save(update_fields=["learner_name"])
+    return certificate

@@ -1,14 +1,16 @@
 """A learner's own progress: mark lessons complete, the dashboard, the certificate."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from ..curriculum.selectors import journey_for_user
 from ..learners import learner_for
-from ..models import Certificate, Lesson
+from ..models import Lesson
 from ..pages import Page, cached_page
 from . import selectors, services
+from .forms import CertificateNameForm
 from .panels import lesson_progress_context
 
 
@@ -53,7 +55,44 @@ def certificate(request, journey_slug):
 
 @require_GET
 def certificate_verify(request, code):
-    """Public: anyone with the link can confirm the certificate is genuine."""
-    issued = get_object_or_404(Certificate.objects.select_related("journey", "user"), code=code)
-    is_owner = request.user.is_authenticated and issued.user_id == request.user.pk
-    return render(request, "progress/certificate.html", {"certificate": issued, "is_owner": is_owner})
+    """Public: anyone with the link can confirm the certificate is genuine; its owner sets the name on it."""
+    issued = selectors.certificate_by_code(code=code)
+    if issued is None:
+        return certificate_not_found(request, code)
+    form = None
+    if request.user.is_authenticated and issued.user_id == request.user.pk:
+        form = CertificateNameForm(initial={"learner_name": issued.learner_name})
+    return _certificate_page(request, issued, form)
+
+
+@login_required
+@require_POST
+def certificate_name(request, code):
+    """The owner changes the name printed on their certificate; nobody else can."""
+    issued = selectors.certificate_by_code(code=code)
+    if issued is None:
+        return certificate_not_found(request, code)
+    if issued.user_id != request.user.pk:
+        return render(request, "progress/certificate_not_yours.html", {"certificate": issued}, status=403)
+    form = CertificateNameForm(request.POST)
+    if not form.is_valid():
+        return _certificate_page(request, issued, form, status=400)
+    services.certificate_rename(certificate=issued, learner_name=form.cleaned_data["learner_name"])
+    messages.success(request, f"Saved: your certificate now reads “{issued.learner_name}”.")
+    return redirect(issued.get_absolute_url())
+
+
+def _certificate_page(request, issued, form, status=200):
+    context = {
+        "certificate": issued,
+        "is_owner": form is not None,
+        "form": form,
+        "verify_url": request.build_absolute_uri(issued.get_absolute_url()),
+    }
+    return render(request, "progress/certificate.html", context, status=status)
+
+
+def certificate_not_found(request, code):
+    """A code that matches no certificate: a page that says so (404), in debug and production alike."""
+    shown = code if selectors.CERTIFICATE_CODE.fullmatch(code) else ""
+    return render(request, "progress/certificate_invalid.html", {"code": shown}, status=404)
