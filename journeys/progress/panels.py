@@ -7,8 +7,11 @@ from ..curriculum.selectors import journey_outline_for_user
 from . import selectors, services
 
 
-def lesson_progress_context(learner, lesson, *, completion_oob=False):
-    """The completion button and progress bars of a lesson page, for an htmx swap after a change."""
+def lesson_progress_context(learner, lesson, *, completion_oob=False, has_quiz=False):
+    """The completion button and progress bars of a lesson page, for an htmx swap after a change.
+
+    ``has_quiz``: the lesson has a quiz the learner can take, so the button is the second way to complete it.
+    """
     outline = journey_outline_for_user(user=learner.user or AnonymousUser(), journey=lesson.journey)
     completed = selectors.completed_lesson_ids(learner=learner, journey=lesson.journey)
     progress, module_progress = selectors.outline_progress(outline, completed)
@@ -20,6 +23,7 @@ def lesson_progress_context(learner, lesson, *, completion_oob=False):
         "module_progress": module_progress.get(lesson.module.slug),
         "oob": True,
         "completion_oob": completion_oob,
+        "has_quiz": has_quiz,
     }
 
 

@@ -100,13 +100,12 @@ class NextStep:
 class JourneyDashboard:
     journey: Journey
     progress: Progress
-    continue_lesson: object
     next_step: NextStep
     certificate: object
 
 
 def dashboard_for_learner(*, learner, user):
-    """The dashboard: progress per journey, where to continue, what to do next, and recent activity."""
+    """The dashboard: progress per journey, the one thing to do next in each, and recent activity."""
     journeys = list(Journey.objects.visible_to(user).order_by("order", "title"))
     visible_lessons = list(
         Lesson.objects.visible_to(user)
@@ -131,9 +130,8 @@ def dashboard_for_learner(*, learner, user):
         )
     )
     completed = {row.lesson_id for row in progress_rows if row.completed_at}
-    viewed = sorted(
-        (row for row in progress_rows if row.last_viewed_at), key=lambda row: row.last_viewed_at, reverse=True
-    )
+    # When the learner was last at each lesson: reading it, or completing it (by its quiz or lab, too).
+    last_there = {row.lesson_id: _latest(row.last_viewed_at, row.completed_at) for row in progress_rows}
     attempts = list(
         learner.records(QuizAttempt.objects.all())
         .select_related("quiz__lesson", "quiz__journey")
@@ -157,6 +155,9 @@ def dashboard_for_learner(*, learner, user):
         )
         .order_by("-submitted_at")[:50]
     )
+    for attempt in attempts:  # answering a lesson's quiz is being at that lesson too
+        if attempt.quiz.lesson_id:
+            last_there[attempt.quiz.lesson_id] = _latest(last_there.get(attempt.quiz.lesson_id), attempt.submitted_at)
     finals = {quiz.journey_id: quiz for quiz in Quiz.objects.published().filter(journey__in=journeys, is_final=True)}
     certificates = {}
     if learner.user is not None:
@@ -166,23 +167,19 @@ def dashboard_for_learner(*, learner, user):
     for journey in journeys:
         lessons = [row for row in visible_lessons if row["journey_id"] == journey.pk]
         done = sum(row["id"] in completed for row in lessons)
-        last_viewed = next((row for row in viewed if any(lesson["id"] == row.lesson_id for lesson in lessons)), None)
-        continue_lesson = None
-        if last_viewed is not None:
-            continue_lesson = next(lesson for lesson in lessons if lesson["id"] == last_viewed.lesson_id)
         cards.append(
             JourneyDashboard(
                 journey=journey,
                 progress=Progress(done, len(lessons)),
-                continue_lesson=_lesson_link(journey, continue_lesson),
                 next_step=_next_step(
                     journey,
                     lessons,
                     completed,
-                    continue_lesson,
+                    last_there,
                     attempts,
                     finals.get(journey.pk),
                     certificates.get(journey.pk),
+                    signed_in=learner.user is not None,
                 ),
                 certificate=certificates.get(journey.pk),
             )
@@ -190,35 +187,44 @@ def dashboard_for_learner(*, learner, user):
     return {"journeys": cards, "attempts": attempts[:10], "activity": _recent_activity(progress_rows, attempts)}
 
 
-def _lesson_link(journey, row):
-    if row is None:
-        return None
-    return {"title": row["title"], "url": lesson_url(journey.slug, row["slug"])}
+def _latest(*moments):
+    return max((moment for moment in moments if moment is not None), default=None)
 
 
-def _next_step(journey, lessons, completed, continue_lesson, attempts, final, certificate):
+def _next_step(journey, lessons, completed, last_there, attempts, final, certificate, *, signed_in):
+    """The one thing to do next in ``journey``: the first lesson not complete from where the learner
+    last was (that lesson itself if it is not complete, else the ones after it, then any before it);
+    once every lesson is complete, the final assessment until it is passed; then the certificate.
+
+    "Continue" is only ever said of a lesson the learner opened and has not completed.
+    """
     journey_attempts = [attempt for attempt in attempts if attempt.quiz.journey_id == journey.pk]
-    latest_by_quiz = {}
-    for attempt in journey_attempts:  # newest first
-        latest_by_quiz.setdefault(attempt.quiz_id, attempt)
     passed_quizzes = {attempt.quiz_id for attempt in journey_attempts if attempt.passed}
-    for attempt in latest_by_quiz.values():
-        if not attempt.passed and attempt.quiz_id not in passed_quizzes and not attempt.quiz.is_final:
-            lesson = attempt.quiz.lesson
+    latest_by_lesson = {}
+    for attempt in journey_attempts:  # newest first
+        if attempt.quiz.lesson_id:
+            latest_by_lesson.setdefault(attempt.quiz.lesson_id, attempt)
+
+    visited = [index for index, lesson in enumerate(lessons) if last_there.get(lesson["id"]) is not None]
+    start = max(visited, key=lambda index: last_there[lessons[index]["id"]]) if visited else 0
+    for lesson in lessons[start:] + lessons[:start]:
+        if lesson["id"] in completed:
+            continue
+        url = lesson_url(journey.slug, lesson["slug"])
+        attempt = latest_by_lesson.get(lesson["id"])
+        if attempt is not None and attempt.quiz_id not in passed_quizzes:
             return NextStep(
-                f"Retry the quiz on “{lesson.title}” — you scored {attempt.score:.0f}% last time.",
-                attempt.quiz.get_absolute_url(),
-                "Retry the quiz",
+                f"Continue “{lesson['title']}”: you scored {attempt.score:.0f}% on its quiz last time. "
+                "Your answers are kept, so only the ones marked need another look.",
+                f"{url}#quiz",
+                "Continue",
             )
-    if continue_lesson is not None and continue_lesson["id"] not in completed:
-        return NextStep(
-            f"Finish “{continue_lesson['title']}”.", lesson_url(journey.slug, continue_lesson["slug"]), "Continue"
-        )
-    for lesson in lessons:
-        if lesson["id"] not in completed:
-            return NextStep(f"Start “{lesson['title']}”.", lesson_url(journey.slug, lesson["slug"]), "Start the lesson")
+        if lesson["id"] in last_there:
+            return NextStep(f"Continue “{lesson['title']}”.", url, "Continue")
+        return NextStep(f"Start “{lesson['title']}”.", url, "Start the lesson")
     if final is not None and final.pk not in passed_quizzes:
-        verb = "Retry" if final.pk in latest_by_quiz else "Take"
+        tried = any(attempt.quiz_id == final.pk for attempt in journey_attempts)
+        verb = "Retry" if tried else "Take"
         return NextStep(
             f"{verb} the final assessment: every lesson is complete.",
             final.get_absolute_url(),
@@ -226,34 +232,54 @@ def _next_step(journey, lessons, completed, continue_lesson, attempts, final, ce
         )
     if certificate is not None:
         return NextStep(
-            "You have completed this journey. Well done!", certificate.get_absolute_url(), "View your certificate"
+            "You have completed this journey. Well done!", certificate.get_absolute_url(), "See your certificate"
+        )
+    certificate_url = reverse("journeys:certificate", kwargs={"journey_slug": journey.slug})
+    if not signed_in:
+        return NextStep(
+            "You have completed this journey. Create an account to get your certificate: your progress comes with you.",
+            f"{reverse('journeys:signup')}?next={certificate_url}",
+            "Create an account",
         )
     return NextStep(
-        "You have completed every lesson. Claim your certificate.",
-        reverse("journeys:certificate", kwargs={"journey_slug": journey.slug}),
-        "Get your certificate",
+        "You have completed this journey. Your certificate is ready.", certificate_url, "Get your certificate"
     )
 
 
 def _recent_activity(progress_rows, attempts, limit=10):
-    events = [
-        {
-            "when": row.completed_at,
-            "text": f"Completed “{row.lesson.title}” ({row.get_completed_via_display().lower()})",
-            "url": row.lesson.get_absolute_url(),
-        }
-        for row in progress_rows
-        if row.completed_at
-    ]
-    events += [
-        {
-            "when": attempt.submitted_at,
-            "text": f"{'Passed' if attempt.passed else 'Tried'} “{_quiz_name(attempt.quiz)}” with {attempt.score:.0f}%",
-            "url": attempt.get_absolute_url(),
-        }
-        for attempt in attempts
-    ]
-    return sorted(events, key=lambda event: event["when"], reverse=True)[:limit]
+    """One line per lesson (and one for a final assessment): the latest thing the learner did there."""
+    latest = {}
+
+    def offer(key, event):
+        if key not in latest or event["when"] > latest[key]["when"]:
+            latest[key] = event
+
+    for attempt in attempts:  # newest first: a lesson's first one is its latest
+        key = ("lesson", attempt.quiz.lesson_id) if attempt.quiz.lesson_id else ("quiz", attempt.quiz_id)
+        verb = "Passed" if attempt.passed else "Tried"
+        offer(
+            key,
+            {
+                "when": attempt.submitted_at,
+                "text": f"{verb} “{_quiz_name(attempt.quiz)}” with {attempt.score:.0f}%",
+                "url": attempt.get_absolute_url(),
+                "attempt": attempt,
+            },
+        )
+    for row in progress_rows:
+        if not row.completed_at:
+            continue
+        key = ("lesson", row.lesson_id)
+        attempt = latest.get(key, {}).get("attempt")
+        if row.completed_via == LessonProgress.Via.QUIZ and attempt is not None and attempt.passed:
+            # Passing the quiz completed the lesson a moment after the attempt: one line says both.
+            text = f"Completed “{row.lesson.title}”: passed its quiz with {attempt.score:.0f}%"
+            when = max(row.completed_at, attempt.submitted_at)
+        else:
+            text = f"Completed “{row.lesson.title}” ({row.get_completed_via_display().lower()})"
+            when = row.completed_at
+        offer(key, {"when": when, "text": text, "url": row.lesson.get_absolute_url(), "attempt": None})
+    return sorted(latest.values(), key=lambda event: event["when"], reverse=True)[:limit]
 
 
 def _quiz_name(quiz):

@@ -9,6 +9,7 @@ from ..curriculum.selectors import journey_for_user
 from ..learners import learner_for
 from ..models import Lesson
 from ..pages import Page, cached_page
+from ..quizzes import selectors as quiz_selectors
 from . import selectors, services
 from .forms import CertificateNameForm
 from .panels import lesson_progress_context
@@ -26,7 +27,11 @@ def lesson_complete(request, lesson_id):
         services.lesson_complete(learner=learner, lesson_id=lesson.pk)
     if not request.htmx:
         return redirect(lesson.get_absolute_url())
-    return render(request, "curriculum/lesson_detail.html#completion", lesson_progress_context(learner, lesson))
+    # The button is the second way to complete a lesson with a quiz (a cached read: no query).
+    quiz = quiz_selectors.quiz_with_questions({"lesson": lesson})
+    has_quiz = quiz is not None and quiz_selectors.quiz_visible_to(quiz, request.user)
+    context = lesson_progress_context(learner, lesson, has_quiz=has_quiz)
+    return render(request, "curriculum/lesson_detail.html#completion", context)
 
 
 # The dashboard says how long ago things happened, in minutes: a stored copy may be this old.

@@ -27,6 +27,10 @@ class QuizState:
     passed: bool
     # True when the questions are a random draw from a larger pool (a final assessment's ``draw``).
     drawn_at_random: bool = False
+    # The attempt whose answers the form starts with (the learner's latest), and how many of the
+    # questions shown it did not get right.
+    last_attempt: object = None
+    last_not_right: int = 0
 
     def answers_revealed(self):
         return answers_revealed(self.quiz, attempt_count=self.attempt_count, passed=self.passed)
@@ -69,7 +73,9 @@ def learner_attempts(*, learner, quiz, limit=10):
     # The counts ride along as window aggregates, which see every attempt before the limit: one query.
     latest = list(
         learner.records(QuizAttempt.objects.filter(quiz=quiz))
-        .only("id", "score", "passed", "submitted_at", "started_at")
+        # The latest attempt's answers fill in the next form (see previous_answers_attach); they are
+        # small, and reading them for the few rows shown costs less than a query of their own.
+        .only("id", "score", "passed", "submitted_at", "started_at", "seed", "answers", "results")
         .annotate(all_count=Window(Count("id")), passed_count=Window(Count("id", filter=Q(passed=True))))
         .order_by("-submitted_at", "-id")[:limit]
     )
@@ -152,9 +158,11 @@ def quiz_state(*, learner, quiz, open_form):
         # Defaults for what a rejected submission fills in: a missing attribute costs the template
         # engine a slow failed lookup on every choice.
         question.submitted = []
+        question.last_verdict = ""
         for choice in question.shown_choices:
             choice.submitted_position = ""
     attempts, summary = learner_attempts(learner=learner, quiz=quiz)
+    last_attempt = attempts[0] if attempts else None
     return QuizState(
         quiz=quiz,
         questions=questions,
@@ -163,7 +171,55 @@ def quiz_state(*, learner, quiz, open_form):
         attempt_count=summary["count"],
         passed=summary["passed"] > 0,
         drawn_at_random=len(questions) < len(pool),
+        last_attempt=last_attempt,
+        last_not_right=previous_answers_attach(questions, last_attempt) if last_attempt else 0,
     )
+
+
+def previous_answers_attach(questions, attempt):
+    """Fill the form's ``questions`` with what the learner answered in ``attempt``, and mark the ones
+    it did not get right (``question.last_verdict``: "wrong" or "partly"); return how many those are.
+
+    Answers are matched by question and choice id, never by position, so they land where they belong
+    whatever order the form shows (a retry keeps the order of the attempt before it; a quiz that draws
+    draws anew, and only the questions drawn again are filled in). Nothing about the right answer is
+    added: the marks say what the result page said already. An answer that no longer fits its
+    question (an author removed a choice since) is left out rather than half shown.
+    """
+    outcomes = {}
+    for outcome in attempt.results or []:
+        if isinstance(outcome, dict) and "question_id" in outcome:
+            outcomes[outcome["question_id"]] = outcome
+    answers = attempt.answers if isinstance(attempt.answers, dict) else {}
+    not_right = 0
+    for question in questions:
+        answer = answers.get(str(question.id))
+        outcome = outcomes.get(question.id)
+        if answer is None or outcome is None:
+            continue
+        choice_ids = {choice.id for choice in question.shown_choices}
+        if question.kind in (Question.Kind.SINGLE, Question.Kind.TRUE_FALSE):
+            if answer not in choice_ids:
+                continue
+            question.submitted = [str(answer)]
+        elif question.kind == Question.Kind.MULTIPLE:
+            if not isinstance(answer, list) or not answer or not set(answer) <= choice_ids:
+                continue
+            question.submitted = [str(choice_id) for choice_id in answer]
+        elif question.kind in (Question.Kind.SHORT, Question.Kind.KUBECTL):
+            if not isinstance(answer, str):
+                continue
+            question.submitted = [answer]
+        elif question.kind == Question.Kind.ORDERING:
+            if not isinstance(answer, list) or sorted(answer) != sorted(choice_ids):
+                continue
+            positions = {choice_id: position for position, choice_id in enumerate(answer, start=1)}
+            for choice in question.shown_choices:
+                choice.submitted_position = str(positions[choice.id])
+        if not outcome.get("correct"):
+            question.last_verdict = "partly" if outcome.get("score") else "wrong"
+            not_right += 1
+    return not_right
 
 
 @dataclass
@@ -239,6 +295,11 @@ def attach_submitted_answers(questions, data):
         question.submitted = data.getlist(f"q{question.id}")
         for choice in question.shown_choices:
             choice.submitted_position = data.get(f"q{question.id}-{choice.id}", "")
+
+
+def quiz_passed(*, learner, quiz):
+    """Whether ``learner`` passed ``quiz`` at least once."""
+    return learner.records(QuizAttempt.objects.filter(quiz=quiz, passed=True)).exists()
 
 
 def has_final_assessment(*, journey, user):

@@ -114,9 +114,10 @@ def new_seed():
     return secrets.randbelow(2**31)
 
 
-def quiz_form_issue(quiz, *, owner=""):
-    """A new form of ``quiz`` (as quiz_with_questions loads it: no query) with a new seed and its draw."""
-    seed = new_seed()
+def quiz_form_issue(quiz, *, owner="", seed=None):
+    """A new form of ``quiz`` (as quiz_with_questions loads it: no query) with its draw: of a new seed,
+    or of ``seed`` (a retry's, see retry_seed)."""
+    seed = new_seed() if seed is None else seed
     questions = quiz_questions_for_seed(quiz, seed, list(quiz.questions.all()))
     return new_quiz_form(
         quiz.pk,
@@ -127,7 +128,19 @@ def quiz_form_issue(quiz, *, owner=""):
     )
 
 
-def quiz_form_open(*, session, quiz, learner, renew=False):
+def retry_seed(quiz, attempt):
+    """The seed of the form that follows ``attempt``: the same one, so a retry shows the questions and
+    their choices in the order the learner just saw, with their answers filled in (see
+    selectors.previous_answers_attach). A quiz that draws its questions draws anew instead: a retry
+    of a final assessment is not the same questions again. The form itself is new either way (a new
+    id, start time and signature), so it records once, for this learner, and expires as any other.
+    None for any other form (a new seed), or when there is no attempt."""
+    if attempt is None or quiz.draw:
+        return None
+    return attempt.seed
+
+
+def quiz_form_open(*, session, quiz, learner, renew=False, seed=None):
     """The learner's open form for ``quiz``: kept in an existing session, never the reason to start one.
 
     Never one that can no longer be submitted: an expired form, or one whose questions an author
@@ -141,12 +154,12 @@ def quiz_form_open(*, session, quiz, learner, renew=False):
     form is accepted as theirs when submitted.
     """
     if session.session_key is None and not session.modified:
-        return quiz_form_issue(quiz, owner=quiz_form_owner(learner))
+        return quiz_form_issue(quiz, owner=quiz_form_owner(learner), seed=seed)
     forms = session.get(OPEN_FORMS_SESSION_KEY, {})
     token = forms.get(str(quiz.pk))
     form = None if (token is None or renew) else _stored_form(token, quiz)
     if form is None:
-        form = quiz_form_issue(quiz, owner=quiz_form_owner(learner))
+        form = quiz_form_issue(quiz, owner=quiz_form_owner(learner), seed=seed)
         forms[str(quiz.pk)] = form.token
         session[OPEN_FORMS_SESSION_KEY] = forms
     return form
@@ -276,13 +289,13 @@ def quiz_submit(*, learner, session, quiz, token, data):
         if attempt is None:
             raise
         if is_open:
-            quiz_form_open(session=session, quiz=quiz, learner=learner, renew=True)
+            quiz_form_open(session=session, quiz=quiz, learner=learner, renew=True, seed=retry_seed(quiz, attempt))
         if _first_visit_sibling(learner, session, open_form, attempt):
             learner_adopt_key(session, attempt.anon_key)
             return attempt, False
         return _own_attempt(learner, attempt), False
 
-    quiz_form_open(session=session, quiz=quiz, learner=learner, renew=True)
+    quiz_form_open(session=session, quiz=quiz, learner=learner, renew=True, seed=retry_seed(quiz, attempt))
     metrics.quiz_submitted(passed=attempt.passed, final=quiz.is_final)
     return attempt, True
 

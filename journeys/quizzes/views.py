@@ -1,5 +1,7 @@
 """Quiz pages: take a quiz, submit it (htmx or a plain form post), review an attempt."""
 
+from urllib.parse import urlsplit
+
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -10,7 +12,7 @@ from ..learners import learner_for
 from ..progress.panels import lesson_progress_context
 from . import selectors, services
 from .forms import QuizSubmissionError
-from .panels import quiz_panel_context
+from .panels import next_action, quiz_panel_context
 
 QUIZ_TEMPLATE = "quizzes/quiz.html"
 
@@ -61,7 +63,7 @@ def quiz_submit(request, quiz_id):
         # Passing completed the lesson: update its button and progress bars in the same swap.
         response.content += render_to_string(
             "curriculum/lesson_detail.html#completion",
-            lesson_progress_context(learner, quiz.lesson, completion_oob=True),
+            lesson_progress_context(learner, quiz.lesson, completion_oob=True, has_quiz=True),
             request=request,
         ).encode()
     return response
@@ -69,15 +71,27 @@ def quiz_submit(request, quiz_id):
 
 def attempt_context(request, attempt, learner, questions=None):
     attempts, summary = selectors.learner_attempts(learner=learner, quiz=attempt.quiz)
+    passed = summary["passed"] > 0
     return {
         "quiz": attempt.quiz,
         "attempt": attempt,
         "review": selectors.attempt_review(attempt, questions),
-        "revealed": selectors.answers_revealed(
-            attempt.quiz, attempt_count=summary["count"], passed=summary["passed"] > 0
-        ),
+        "revealed": selectors.answers_revealed(attempt.quiz, attempt_count=summary["count"], passed=passed),
         "history": attempts,
+        # Once the quiz is passed, the way on: the primary action after a pass, else beside "Try again".
+        "next_action": next_action(learner=learner, user=request.user, quiz=attempt.quiz) if passed else None,
+        "on_lesson_page": _on_lesson_page(request, attempt.quiz),
     }
+
+
+def _on_lesson_page(request, quiz):
+    """Whether the result is swapped into the quiz's own lesson page (so "Back to the lesson" is moot).
+
+    htmx names the page it swaps into (HX-Current-URL); a result page of its own is never the lesson."""
+    if not request.htmx or not quiz.lesson_id:
+        return False
+    current = request.htmx.current_url_abs_path or ""
+    return urlsplit(current).path == quiz.lesson.get_absolute_url()
 
 
 @require_GET

@@ -1,6 +1,8 @@
 import re
 
 from django import template
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -51,6 +53,27 @@ def duration(delta):
     if minutes < 60:
         return f"{minutes} min"
     return f"{minutes // 60} h {minutes % 60} min"
+
+
+@register.filter
+def ago(moment):
+    """How long ago ``moment`` was, as a person says it: "just now", "a minute ago", "3 hours ago".
+
+    Never "0 minutes ago"; a moment a little in the future (another server's clock) is "just now".
+    """
+    seconds = (timezone.now() - moment).total_seconds()
+    if seconds < 60:
+        return "just now"
+    for unit, one, many in AGO_UNITS:
+        count = int(seconds // unit)
+        if count < AGO_UNITS_UP_TO[unit]:
+            return f"{one} ago" if count == 1 else f"{count} {many} ago"
+    return date_format(timezone.localtime(moment), "j M Y")
+
+
+# (seconds in the unit, one of it, several); each is used below AGO_UNITS_UP_TO of it.
+AGO_UNITS = [(60, "a minute", "minutes"), (3600, "an hour", "hours"), (86400, "a day", "days")]
+AGO_UNITS_UP_TO = {60: 60, 3600: 24, 86400: 30}
 
 
 @register.filter
