@@ -196,14 +196,14 @@ def test_a_lesson_view_is_recorded_again_when_it_is_due(learner_client, user, qu
     assert LessonProgress.objects.get(user=user, lesson=lesson).last_viewed_at > long_ago
 
 
-def test_continue_where_you_left_off_follows_the_last_lesson_read(learner_client, curriculum):
+def test_the_next_step_follows_the_last_lesson_read(learner_client, curriculum):
     dashboard = reverse("journeys:dashboard")
     read(learner_client, "/journeys/intermediate-app-developer/jobs/")
-    assert "Jobs" in read(learner_client, dashboard)
+    assert "Continue “Jobs”" in read(learner_client, dashboard)
     read(learner_client, "/journeys/intermediate-app-developer/cronjobs/")
     page = read(learner_client, dashboard)
-    continue_line = re.search(r"Continue where you left off: <a href=\"([^\"]+)\"", page).group(1)
-    assert continue_line.endswith("/cronjobs/")
+    next_step = re.search(r'<div class="next-step">.*?<a class="button" href="([^"]+)"', page, re.S).group(1)
+    assert next_step.endswith("/cronjobs/")
 
 
 def _request_for(client, url):

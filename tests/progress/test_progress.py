@@ -1,6 +1,7 @@
 """Progress: marking lessons complete, progress bars, the dashboard and the certificate rules."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -56,25 +57,129 @@ def test_completing_an_unpublished_lesson_is_404(client, journey_with_lessons):
     assert not LessonProgress.objects.exists()
 
 
-def test_dashboard_continue_and_next_steps(client, user):
+NEXT_STEP = re.compile(
+    r'<div class="next-step">\s*<p><strong>Next step:</strong>(.*?)</p>\s*<a class="button" href="([^"]+)">(.*?)</a>',
+    re.S,
+)
+
+
+def next_steps(page):
+    """(text, href, button text) of each journey's next step on the dashboard."""
+    return [
+        (re.sub(r"\s+", " ", text).strip(), url, re.sub(r"<[^>]+>.*", "", action).strip())
+        for text, url, action in NEXT_STEP.findall(page)
+    ]
+
+
+def test_dashboard_names_one_next_step_from_where_the_learner_was(client, user):
     quiz, questions, right = factories.quiz_with_every_kind()
-    second = factories.LessonFactory(module=quiz.lesson.module, order=quiz.lesson.order + 1)
+    first = quiz.lesson
+    second = factories.LessonFactory(module=first.module, order=first.order + 1)
+    third = factories.LessonFactory(module=first.module, order=first.order + 2)
     client.force_login(user)
-    dashboard = client.get(reverse("journeys:dashboard")).content.decode()
-    assert f"Start “{quiz.lesson.title}”" in dashboard
+    dashboard = reverse("journeys:dashboard")
+    assert next_steps(client.get(dashboard).content.decode()) == [
+        (f"Start “{first.title}”.", first.get_absolute_url(), "Start the lesson")
+    ]
 
     client.get(second.get_absolute_url())
-    dashboard = client.get(reverse("journeys:dashboard")).content.decode()
-    assert "Continue where you left off" in dashboard and second.title in dashboard
-    assert f"Finish “{second.title}”" in dashboard
+    assert next_steps(client.get(dashboard).content.decode()) == [
+        (f"Continue “{second.title}”.", second.get_absolute_url(), "Continue")
+    ]
 
-    page = client.get(quiz.lesson.get_absolute_url()).content.decode()
+    page = client.get(first.get_absolute_url()).content.decode()
     wrong = {**right, f"q{questions['short'].id}": "Always", f"q{questions['kubectl'].id}": "kubectl get svc"}
     client.post(reverse("journeys:quiz_submit", args=[quiz.pk]), {**wrong, "token": TOKEN.search(page).group(1)})
-    dashboard = client.get(reverse("journeys:dashboard")).content.decode()
-    assert f"Retry the quiz on “{quiz.lesson.title}”" in dashboard
-    assert "Recent activity" in dashboard and "Tried" in dashboard
-    assert "Quiz history" in dashboard and "67%" in dashboard
+    page = client.get(dashboard).content.decode()
+    [(text, url, action)] = next_steps(page)
+    assert text.startswith(f"Continue “{first.title}”: you scored 67% on its quiz last time.")
+    assert (url, action) == (f"{first.get_absolute_url()}#quiz", "Continue")
+    assert "Recent activity" in page and "Tried" in page
+    assert "Quiz history" in page and "67%" in page
+
+    # The lesson they were at is complete: on to the first one after it that is not, never "Continue" it.
+    client.post(reverse("journeys:lesson_complete", args=[second.pk]))
+    assert next_steps(client.get(dashboard).content.decode()) == [
+        (f"Start “{third.title}”.", third.get_absolute_url(), "Start the lesson")
+    ]
+    client.post(reverse("journeys:lesson_complete", args=[third.pk]))
+    assert next_steps(client.get(dashboard).content.decode()) == [
+        (
+            f"Continue “{first.title}”: you scored 67% on its quiz last time. "
+            "Your answers are kept, so only the ones marked need another look.",
+            f"{first.get_absolute_url()}#quiz",
+            "Continue",
+        )
+    ], "wrapping round to the one left before"
+
+
+def test_at_one_hundred_percent_the_dashboard_leads_to_the_assessment_then_the_certificate(client, user):
+    journey = factories.JourneyFactory()
+    lessons = [factories.LessonFactory(module=factories.ModuleFactory(journey=journey)) for _ in range(2)]
+    final = final_for(journey)
+    client.force_login(user)
+    for lesson in lessons:
+        client.get(lesson.get_absolute_url())
+        client.post(reverse("journeys:lesson_complete", args=[lesson.pk]))
+    dashboard = reverse("journeys:dashboard")
+    page = client.get(dashboard).content.decode()
+    assert next_steps(page) == [
+        (
+            "Take the final assessment: every lesson is complete.",
+            reverse("journeys:assessment", args=[journey.slug]),
+            "Take the assessment",
+        )
+    ]
+    assert "Continue" not in page
+
+    pass_final(client, final)
+    page = client.get(dashboard).content.decode()
+    assert next_steps(page) == [
+        (
+            "You have completed this journey. Your certificate is ready.",
+            reverse("journeys:certificate", args=[journey.slug]),
+            "Get your certificate",
+        )
+    ]
+    client.get(reverse("journeys:certificate", args=[journey.slug]))
+    certificate = Certificate.objects.get()
+    page = client.get(dashboard).content.decode()
+    assert next_steps(page) == [
+        ("You have completed this journey. Well done!", certificate.get_absolute_url(), "See your certificate")
+    ]
+    assert "Continue" not in page
+
+
+def test_a_visitor_who_finished_is_asked_to_create_an_account_for_the_certificate(client):
+    lesson = factories.LessonFactory()
+    client.post(reverse("journeys:lesson_complete", args=[lesson.pk]))
+    [(text, url, action)] = next_steps(client.get(reverse("journeys:dashboard")).content.decode())
+    assert action == "Create an account" and "get your certificate" in text
+    certificate = reverse("journeys:certificate", args=[lesson.journey.slug])
+    assert url == f"{reverse('journeys:signup')}?next={certificate}"
+
+
+def activity(page):
+    section = page[page.index('<ul class="activity">') : page.index("</ul>", page.index('<ul class="activity">'))]
+    return [re.sub(r"<[^>]+>", "", item).strip() for item in re.findall(r"<li>(.*?)</li>", section, re.S)]
+
+
+def test_recent_activity_says_the_latest_thing_done_once_per_lesson(client, user):
+    quiz, questions, right = factories.quiz_with_every_kind()
+    other = factories.LessonFactory(module=quiz.lesson.module, order=quiz.lesson.order + 1, title="Jobs")
+    client.force_login(user)
+    wrong = {**right, f"q{questions['short'].id}": "Always", f"q{questions['kubectl'].id}": "kubectl get svc"}
+    for data in (wrong, wrong, right):
+        page = client.get(quiz.lesson.get_absolute_url()).content.decode()
+        client.post(reverse("journeys:quiz_submit", args=[quiz.pk]), {**data, "token": TOKEN.search(page).group(1)})
+    client.post(reverse("journeys:lesson_complete", args=[other.pk]))
+    lines = activity(client.get(reverse("journeys:dashboard")).content.decode())
+    title = quiz.lesson.title
+    assert lines == [
+        "Completed “Jobs” (marked complete) just now",
+        f"Completed “{title}”: passed its quiz with 100% just now",
+    ]
+    assert "0 minutes" not in " ".join(lines)
 
 
 @pytest.mark.parametrize("attempts", [1, 8])
@@ -147,3 +252,35 @@ def test_verification_link_is_public_and_unknown_codes_are_404(client, user, jou
     page = client.get(certificate.get_absolute_url()).content.decode()
     assert "Ada Lovelace" in page and journey.title in page and "This certificate is genuine" in page
     assert client.get(reverse("journeys:certificate_verify", args=["nope"])).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"),
+    [
+        (-30, "just now"),  # another server's clock a little ahead
+        (0, "just now"),
+        (59, "just now"),
+        (60, "a minute ago"),
+        (119, "a minute ago"),
+        (120, "2 minutes ago"),
+        (59 * 60 + 59, "59 minutes ago"),
+        (3600, "an hour ago"),
+        (5 * 3600, "5 hours ago"),
+        (86400, "a day ago"),
+        (3 * 86400, "3 days ago"),
+    ],
+)
+def test_how_long_ago_is_said_as_a_person_says_it(seconds, said):
+    from django.utils import timezone
+
+    from journeys.templatetags.journey_tags import ago
+
+    assert ago(timezone.now() - timedelta(seconds=seconds)) == said
+
+
+def test_long_ago_is_a_date():
+    from django.utils import timezone
+
+    from journeys.templatetags.journey_tags import ago
+
+    assert re.fullmatch(r"\d{1,2} [A-Z][a-z]{2} \d{4}", ago(timezone.now() - timedelta(days=45)))
