@@ -5,19 +5,27 @@ from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, F, Max, Prefetch, Q
-from django.http import HttpResponse, HttpResponseRedirect
-from django.urls import reverse
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.utils.formats import date_format
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 
 from .admin_forms import (
+    KIND_FIELDS,
     ChoiceInlineFormSet,
     LessonAdminForm,
+    PreviewTooLargeError,
     QuestionAdminForm,
     QuestionInlineFormSet,
     QuizAdminForm,
+    kind_field_groups,
+    lesson_preview,
     question_removal_problems,
 )
 from .models import (
@@ -114,42 +122,90 @@ def unpublish(modeladmin, request, queryset):
     modeladmin.message_user(request, f"{updated} lesson(s) unpublished.", messages.SUCCESS)
 
 
+# A preview post is the lesson form: a few fields and the text. Anything much larger is refused unread.
+PREVIEW_MAX_BYTES = 1024 * 1024
+
+
 @admin.register(Lesson)
 class LessonAdmin(admin.ModelAdmin):
     form = LessonAdminForm
-    list_display = ["title", "module", "order", "minutes", "is_published", "updated_at"]
+    list_display = ["title", "module_title", "order", "minutes", "is_published", "updated"]
+    list_display_links = ["title"]
     list_editable = ["order", "is_published"]
     list_filter = ["journey", "module", "is_published"]
     list_select_related = ["module", "journey"]
     search_fields = ["title", "summary", "body"]
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = ["page_link", "preview", "updated_at"]
+    readonly_fields = ["page_link", "updated_at"]
     actions = [publish, unpublish]
     save_on_top = True
     fieldsets = [
         (None, {"fields": ["module", "title", "slug", "order", "minutes", "is_published", "page_link"]}),
-        ("Text", {"fields": ["summary", "objectives", "body", "takeaways"]}),
-        ("Rendered preview (as saved)", {"classes": ["collapse"], "fields": ["preview", "updated_at"]}),
+        ("Text", {"classes": ["lesson-text"], "fields": ["summary", "objectives", "body", "takeaways"]}),
+        (None, {"fields": ["updated_at"]}),
     ]
 
     class Media:
-        css = {"all": ["css/admin-preview.css"]}
+        css = {"all": ["css/admin-authoring.css"]}
+
+    def get_urls(self):
+        preview = self.admin_site.admin_view(self.preview_view)
+        return [
+            path("preview/", preview, name="journeys_lesson_preview"),
+            path("<path:object_id>/preview/", preview, name="journeys_lesson_preview"),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        name = "admin:journeys_lesson_preview"
+        context["preview_url"] = reverse(name, args=[obj.pk]) if obj is not None and obj.pk else reverse(name)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def preview_view(self, request, object_id=None):
+        """The lesson form's unsaved text, drawn as the lesson page draws it (site styles). Saves nothing."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"], "Open the preview with the Preview button of a lesson's page.")
+        lesson = None
+        if object_id is not None:
+            lesson = self.get_object(request, object_id)
+            if lesson is None:
+                raise Http404("No such lesson: it may have been deleted meanwhile.")
+        allowed = self.has_change_permission(request, lesson) if lesson else self.has_add_permission(request)
+        if not allowed:
+            raise PermissionDenied
+        try:
+            if int(request.META.get("CONTENT_LENGTH") or 0) > PREVIEW_MAX_BYTES:
+                raise PreviewTooLargeError(
+                    f"The page sent more than {PREVIEW_MAX_BYTES // 1024:,} KiB: a lesson is far shorter. "
+                    "Shorten the text, or split it into two lessons."
+                )
+            draft, problems = lesson_preview(request.POST, instance=lesson)
+        except PreviewTooLargeError as too_large:
+            response = render(request, "curriculum/lesson_preview.html", {"refused": str(too_large)}, status=413)
+        else:
+            module = draft.module if draft.module_id else None
+            context = {"lesson": draft, "module": module, "problems": problems, "saved": lesson}
+            response = render(request, "curriculum/lesson_preview.html", context)
+        add_never_cache_headers(response)
+        response["X-Robots-Tag"] = "noindex"
+        return response
+
+    @admin.display(description="Module", ordering="module__title")
+    def module_title(self, lesson):
+        return lesson.module.title
+
+    @admin.display(description="Updated", ordering="updated_at")
+    def updated(self, lesson):
+        return date_format(timezone.localtime(lesson.updated_at), "j M Y") if lesson.updated_at else "–"
 
     @admin.display(description="On the site")
     def page_link(self, lesson):
         if not lesson.pk:
-            return "Save the lesson to see it on the site."
+            return "Save the lesson to see it on the site. Preview shows the text you are editing before that."
         state = "" if lesson.is_published else " (draft: only staff can see it)"
         return format_html(
             '<a href="{}" target="_blank" rel="noopener">Open the lesson page</a>{}', lesson.get_absolute_url(), state
         )
-
-    @admin.display(description="Preview")
-    def preview(self, lesson):
-        if not lesson.pk:
-            return "The preview appears after the first save."
-        # body_html was sanitized with an allowlist when it was rendered on save.
-        return format_html('<div class="lesson-preview">{}</div>', mark_safe(lesson.body_html))  # noqa: S308
 
 
 @admin.register(GlossaryTerm)
@@ -302,17 +358,66 @@ class QuestionAdmin(admin.ModelAdmin):
     list_select_related = ["quiz__lesson", "quiz__journey"]
     search_fields = ["prompt"]
     inlines = [ChoiceInline]
-    fields = [
-        "quiz",
-        "order",
-        "kind",
-        "prompt",
-        "explanation",
-        "partial_credit",
-        "accepted_answers",
-        "answer_pattern",
-        "wrong_feedback",
-    ]
+
+    class Media:
+        css = {"all": ["css/admin-authoring.css"]}
+        js = ["js/admin-question.js"]
+
+    def _kind(self, request, question):
+        """The kind the page is about: the one just posted (a refused save shows it again), else the stored one."""
+        if request.method == "POST":
+            return request.POST.get("kind", "")
+        return question.kind if question is not None else ""
+
+    def get_fieldsets(self, request, obj=None):
+        """Only the fields the question's kind uses; the others folded away (js/admin-question.js follows a change)."""
+        kind = self._kind(request, obj)
+        if request.method == "POST":
+            values = {name: request.POST.get(name, "").strip() for name in KIND_FIELDS}
+        else:
+            values = {name: getattr(obj, name, None) for name in KIND_FIELDS}
+        used, unused = kind_field_groups(kind, values)
+        fieldsets = [
+            (None, {"fields": ["quiz", "order", "kind", "prompt", "explanation"]}),
+            (
+                "Answers and feedback",
+                {
+                    "classes": ["kind-fields"],
+                    "fields": used,
+                    "description": ""
+                    if unused
+                    else "Which of these a question uses depends on its kind: each one's help says which.",
+                },
+            ),
+        ]
+        if unused:
+            label = Question.Kind(kind).label
+            fieldsets.append(
+                (
+                    f"Not used by {label.lower()} questions",
+                    {
+                        "classes": ["collapse", "kind-fields-unused"],
+                        "fields": unused,
+                        "description": "Leave these empty; they are here for when you change the kind of question.",
+                    },
+                )
+            )
+        return fieldsets
+
+    def get_inline_instances(self, request, obj=None):
+        inlines = super().get_inline_instances(request, obj)
+        kind = self._kind(request, obj)
+        if kind in Question.Kind.values and kind not in KIND_FIELDS["choices"]:
+            for inline in inlines:
+                if isinstance(inline, ChoiceInline):
+                    # Folded, not removed: the choices a question still has must stay visible (saving refuses them).
+                    has_choices = obj is not None and obj.pk and obj.choices.exists()
+                    if not has_choices:
+                        inline.classes = ["collapse"]
+                        inline.extra = 0
+                        label = Question.Kind(kind).label.lower()
+                        inline.verbose_name_plural = f"Choices (not used by {label} questions)"
+        return inlines
 
     def get_queryset(self, request):
         return reports.with_question_statistics(super().get_queryset(request))

@@ -1,12 +1,13 @@
 """Admin's forms: lessons, quizzes, questions and choices, checked by the same rules as the files."""
 
+import json
 from types import SimpleNamespace
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from .curriculum.markdown import find_references
+from .curriculum.markdown import find_references, normalize_source, render_markdown
 from .models import Choice, GlossaryTerm, Journey, Lesson, Question, Quiz
 from .quizzes.files import ChoiceFile, QuestionFile
 from .quizzes.rules import count_problems, order_problems, question_name, question_problems, quiz_problems
@@ -29,6 +30,14 @@ class LinesField(forms.CharField):
         return [line.strip() for line in text.splitlines() if line.strip()]
 
 
+class MarkdownEditor(forms.Textarea):
+    """A tall, fixed-width box for a lesson's Markdown (about 8,000 characters): code and tables line up."""
+
+    def __init__(self, attrs=None):
+        defaults = {"rows": 32, "cols": 100, "class": "markdown-editor", "spellcheck": "true"}
+        super().__init__({**defaults, **(attrs or {})})
+
+
 class LessonAdminForm(forms.ModelForm):
     objectives = LinesField(required=False, help_text="One objective per line.")
     takeaways = LinesField(required=False, help_text="One key takeaway per line.")
@@ -47,6 +56,7 @@ class LessonAdminForm(forms.ModelForm):
             "body",
             "takeaways",
         ]
+        widgets = {"body": MarkdownEditor()}
 
     def clean_body(self):
         body = self.cleaned_data["body"].replace("\r\n", "\n")
@@ -74,6 +84,59 @@ class LessonAdminForm(forms.ModelForm):
             if clash.exists():
                 self.add_error("slug", "Another lesson of this journey already uses this slug.")
         return cleaned
+
+
+# --- A lesson's preview, from the text being edited ---
+
+# Lessons are about 8,000 characters; a preview of many times that is refused, not rendered.
+PREVIEW_MAX_CHARACTERS = 200_000
+
+
+class PreviewTooLargeError(ValueError):
+    pass
+
+
+def lesson_preview(data, instance=None):
+    """(lesson, problems): an unsaved lesson drawn from ``data`` (the lesson form's post) as the site would
+    render it, and what saving it would refuse. Nothing is stored: the lesson is never saved.
+
+    The text is shown as typed even where saving would refuse it (an unknown glossary term shows as plain
+    text, a link to an unknown lesson as a broken link), so an author sees the whole draft at once.
+    """
+
+    # A NUL byte cannot be stored (saving refuses it, and says so); shown, it is the replacement character.
+    def shown(name):
+        return str(data.get(name, "")).replace("\x00", "\ufffd")
+
+    body = normalize_source(shown("body"))
+    if len(body) > PREVIEW_MAX_CHARACTERS:
+        raise PreviewTooLargeError(
+            f"The lesson text is {len(body):,} characters long; a preview shows at most "
+            f"{PREVIEW_MAX_CHARACTERS:,} (lessons are usually under 10,000). Shorten it or split it into two lessons."
+        )
+    form = LessonAdminForm(data=data, instance=instance)
+    problems = []
+    if not form.is_valid():
+        for name, errors in form.errors.items():
+            label = form.fields[name].label if name in form.fields else ""
+            problems += [f"{label}: {error}" if label else str(error) for error in errors]
+    lesson = form.instance  # the posted values that were valid, on a copy that is never saved
+    lesson.title = shown("title").strip()[:200] or "Untitled lesson"
+    lesson.summary = shown("summary").strip()
+    lesson.body = body
+    for name in ("objectives", "takeaways"):
+        lines = shown(name).splitlines()
+        setattr(lesson, name, [line.strip() for line in lines if line.strip()])
+    module = lesson.module if lesson.module_id else None
+    glossary = GlossaryTerm.objects.as_entries()
+    if module is not None:
+        known = set(Lesson.objects.filter(journey_id=module.journey_id).values_list("slug", flat=True))
+        known.add(lesson.slug)
+        rendered = render_markdown(body, journey_slug=module.journey.slug, glossary=glossary, known_lessons=known)
+    else:  # no module chosen yet: no journey for lesson links to point into
+        rendered = render_markdown(body, glossary=glossary, known_lessons=set())
+    lesson.body_html, lesson.toc = rendered.html, rendered.toc
+    return lesson, problems
 
 
 # --- Quizzes in admin ---
@@ -235,6 +298,30 @@ class QuestionInlineFormSet(forms.BaseInlineFormSet):
             raise ValidationError(messages + unfinished)
 
 
+# Which kinds of question use each of the kind-dependent fields (the choices are an inline, "choices").
+# Admin shows only these for a question's kind: get_fieldsets on the server, js/admin-question.js on change.
+KIND_FIELDS = {
+    "partial_credit": [Question.Kind.MULTIPLE],
+    "accepted_answers": [Question.Kind.SHORT, Question.Kind.KUBECTL],
+    "answer_pattern": [Question.Kind.SHORT],
+    "wrong_feedback": [Question.Kind.TRUE_FALSE, Question.Kind.SHORT, Question.Kind.KUBECTL, Question.Kind.ORDERING],
+    "choices": [*sorted(Question.CHOICE_KINDS), Question.Kind.ORDERING],
+}
+
+
+def kind_field_groups(kind, values):
+    """(used, unused): the kind-dependent fields a question of ``kind`` uses, and the others.
+
+    A field the kind does not use still counts as used while ``values`` gives it a value: saving would
+    refuse it, so the author must see it to clear it. An unknown kind (a new question) uses every field.
+    """
+    names = [name for name in KIND_FIELDS if name != "choices"]
+    if kind not in Question.Kind.values:
+        return names, []
+    used = [name for name in names if kind in KIND_FIELDS[name] or values.get(name)]
+    return used, [name for name in names if name not in used]
+
+
 class QuestionAdminForm(forms.ModelForm):
     accepted_answers = LinesField(
         required=False,
@@ -247,6 +334,11 @@ class QuestionAdminForm(forms.ModelForm):
             "quiz", "order", "kind", "prompt", "explanation", "partial_credit", "accepted_answers", "answer_pattern",
             "wrong_feedback",
         ]  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        kinds = {name: [str(kind) for kind in kinds] for name, kinds in KIND_FIELDS.items()}
+        self.fields["kind"].widget.attrs["data-kind-fields"] = json.dumps(kinds)
 
     def clean(self):
         cleaned = super().clean()
