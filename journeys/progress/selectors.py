@@ -194,7 +194,8 @@ def _latest(*moments):
 def _next_step(journey, lessons, completed, last_there, attempts, final, certificate, *, signed_in):
     """The one thing to do next in ``journey``: the first lesson not complete from where the learner
     last was (that lesson itself if it is not complete, else the ones after it, then any before it);
-    once every lesson is complete, the final assessment until it is passed; then the certificate.
+    once every lesson is complete, the final assessment until it is passed; then the certificate
+    (which, once issued, is the answer whatever else changed since).
 
     "Continue" is only ever said of a lesson the learner opened and has not completed.
     """
@@ -222,6 +223,11 @@ def _next_step(journey, lessons, completed, last_there, attempts, final, certifi
         if lesson["id"] in last_there:
             return NextStep(f"Continue “{lesson['title']}”.", url, "Continue")
         return NextStep(f"Start “{lesson['title']}”.", url, "Start the lesson")
+    if certificate is not None:
+        # Earned already (perhaps before an author added an assessment): nothing is left to do.
+        return NextStep(
+            "You have completed this journey. Well done!", certificate.get_absolute_url(), "See your certificate"
+        )
     if final is not None and final.pk not in passed_quizzes:
         tried = any(attempt.quiz_id == final.pk for attempt in journey_attempts)
         verb = "Retry" if tried else "Take"
@@ -229,10 +235,6 @@ def _next_step(journey, lessons, completed, last_there, attempts, final, certifi
             f"{verb} the final assessment: every lesson is complete.",
             final.get_absolute_url(),
             f"{verb} the assessment",
-        )
-    if certificate is not None:
-        return NextStep(
-            "You have completed this journey. Well done!", certificate.get_absolute_url(), "See your certificate"
         )
     certificate_url = reverse("journeys:certificate", kwargs={"journey_slug": journey.slug})
     if not signed_in:

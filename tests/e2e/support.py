@@ -72,7 +72,13 @@ def wrong_answer(question):
 
 def fill_quiz(form, *, right):
     """Answer every question on ``form`` through Playwright's form helpers (check, fill, select)."""
-    for question, answer in answers_for(form, right=right).items():
+    fill_answers(form, answers_for(form, right=right))
+
+
+def fill_answers(form, answers):
+    """Give each question of ``answers`` ({question: answer}) exactly that answer, whatever the form
+    was filled in with (a retry starts from the last attempt's answers): boxes not in it are unticked."""
+    for question, answer in answers.items():
         name = f"q{question.id}"
         if isinstance(answer, str):
             form.locator(f"[name='{name}']").fill(answer)
@@ -80,8 +86,13 @@ def fill_quiz(form, *, right):
             for choice_id, position in answer.items():
                 form.locator(f"[name='{name}-{choice_id}']").select_option(position)
         else:
-            for choice_id in answer:
-                form.locator(f"[name='{name}'][value='{choice_id}']").check()
+            boxes = form.locator(f"[name='{name}']")
+            for index in range(boxes.count()):
+                box = boxes.nth(index)
+                if int(box.get_attribute("value")) in answer:
+                    box.check()
+                elif box.get_attribute("type") == "checkbox":
+                    box.uncheck()
 
 
 # --- Accounts ---

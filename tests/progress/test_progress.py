@@ -284,3 +284,15 @@ def test_long_ago_is_a_date():
     from journeys.templatetags.journey_tags import ago
 
     assert re.fullmatch(r"\d{1,2} [A-Z][a-z]{2} \d{4}", ago(timezone.now() - timedelta(days=45)))
+
+
+def test_a_certificate_already_issued_is_the_next_step_even_after_an_assessment_was_added(client, user):
+    journey = factories.JourneyFactory()
+    lesson = factories.LessonFactory(module=factories.ModuleFactory(journey=journey))
+    client.force_login(user)
+    client.post(reverse("journeys:lesson_complete", args=[lesson.pk]))
+    certificate = Certificate.objects.create(user=user, journey=journey, code="c0ffee", learner_name="Ada")
+    final_for(journey)  # added by an author afterwards
+    assert next_steps(client.get(reverse("journeys:dashboard")).content.decode()) == [
+        ("You have completed this journey. Well done!", certificate.get_absolute_url(), "See your certificate")
+    ]
