@@ -99,6 +99,7 @@ def test_a_new_learner_goes_from_sign_up_to_a_verified_certificate(site, page, b
     assert request.headers.get("hx-request") == "true"
     expect(quiz.get_by_role("status")).to_contain_text("100% — passed")
     expect(quiz.get_by_role("status")).to_contain_text("This lesson now counts as complete")
+    expect(quiz.locator(".actions .button").first).to_have_text("Next lesson: DaemonSets")
     assert_same_page(page)
     page.reload()
     expect(journey_progress(page)).to_contain_text(f"1 of {lesson_count} lessons")
@@ -120,9 +121,11 @@ def test_a_new_learner_goes_from_sign_up_to_a_verified_certificate(site, page, b
     expect(lab.locator(".check--fail")).to_have_count(0)
     expect(lab.locator(".check__mark").first).to_have_text("✓")
 
-    # The dashboard knows where the learner was.
+    # The dashboard knows where the learner was, and points one way: on from there.
     main_nav(page, "Dashboard").click()
-    expect(page.get_by_text("Continue where you left off")).to_contain_text(LESSON)
+    expect(page.locator(".next-step")).to_have_count(1)
+    expect(page.locator(".next-step")).to_contain_text("Start “DaemonSets”")
+    expect(page.get_by_text("Continue where you left off")).to_have_count(0)
     expect(page.locator(".dashboard-journey .progress__label")).to_contain_text(f"1 of {lesson_count} lessons")
     screenshot(page, "dashboard")
     page.emulate_media(color_scheme="dark")
