@@ -53,6 +53,11 @@ def test_the_lesson_text_is_a_tall_monospace_box(staff_client, jobs):
 # --- The preview ---
 
 
+def test_save_stays_the_forms_first_button_so_enter_saves(staff_client, jobs):
+    content = staff_client.get(reverse("admin:journeys_lesson_change", args=[jobs.pk])).content.decode()
+    assert content.index('name="_save"') < content.index(f'formaction="{preview_url(jobs)}"')
+
+
 def test_the_preview_shows_the_unsaved_text_in_the_sites_look_and_saves_nothing(staff_client, jobs):
     before = (jobs.body, jobs.body_html, jobs.updated_at)
     body = jobs.body + "\n\n## Added in the editor\n\nA **new** paragraph.\n\n```yaml\nkind: Job\n```\n"
