@@ -384,9 +384,7 @@ class QuestionAdmin(admin.ModelAdmin):
                 {
                     "classes": ["kind-fields"],
                     "fields": used,
-                    "description": ""
-                    if unused
-                    else "Which of these a question uses depends on its kind: each one's help says which.",
+                    "description": _kind_fields_description(kind, used, unused),
                 },
             ),
         ]
@@ -461,6 +459,14 @@ class QuestionAdmin(admin.ModelAdmin):
     @admin.display(description="Most chosen wrong answer")
     def most_chosen_wrong(self, question):
         return question.most_chosen_wrong or "–"
+
+
+def _kind_fields_description(kind, used, unused):
+    if not unused:
+        return "Which of these a question uses depends on its kind: each one's help says which."
+    if not used:
+        return f"A {Question.Kind(kind).label.lower()} question needs none of these: its answer is in its choices."
+    return ""
 
 
 # --- Learners ---

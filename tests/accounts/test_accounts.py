@@ -116,13 +116,16 @@ def test_data_export_contains_only_the_learners_own_records(client, user):
     stranger = factories.UserFactory()
     factories.LessonFactory()
     LessonProgress.objects.create(user=stranger, lesson=quiz.lesson, completed_via="manual")
+    Certificate.objects.create(user=user, journey=quiz.journey, code="mine", learner_name="Ada King Lovelace")
+    Certificate.objects.create(user=stranger, journey=quiz.journey, code="theirs", learner_name="Someone Else")
     response = client.get(reverse("journeys:data_export"))
     assert response["Content-Disposition"].startswith("attachment;")
     data = json.loads(response.content)
     assert data["account"]["username"] == user.username
     assert len(data["quiz_attempts"]) == 1 and data["quiz_attempts"][0]["passed"] is True
     assert [row["lesson"] for row in data["lesson_progress"]] == [quiz.lesson.slug]
-    assert stranger.username not in response.content.decode()
+    assert [(row["code"], row["learner_name"]) for row in data["certificates"]] == [("mine", "Ada King Lovelace")]
+    assert stranger.username not in response.content.decode() and "Someone Else" not in response.content.decode()
 
 
 def test_account_delete_needs_the_password_then_removes_everything(client, user):
