@@ -72,7 +72,8 @@ def assert_filled_in(form, answers):
 
 
 def question_item(form, question):
-    return form.locator("li.question").filter(has=form.locator(f"[name^='q{question.id}']"))
+    fields = form.page.locator(f"[name='q{question.id}'], [name^='q{question.id}-']")  # matched inside each item
+    return form.locator("li.question").filter(has=fields)
 
 
 def background(locator):
