@@ -5,15 +5,24 @@ import re
 import pytest
 from django.urls import reverse
 
-from journeys.models import QuizAttempt
+from journeys.models import Certificate, QuizAttempt
+from portal.unstorable import UnstorableTextError
 from tests import factories
 
 pytestmark = pytest.mark.django_db
 
 
-def test_a_nul_in_the_path_is_400_not_500(client):
+def test_a_nul_in_the_path_is_4xx_not_500(client):
+    # The certificate page reads its code from the path; a code no certificate can have (a NUL in it)
+    # is answered before the database is asked, as any unknown code is.
     response = client.get("/certificates/%00/")
-    assert response.status_code == 400 and "cannot be stored" in response.content.decode()
+    assert response.status_code == 404 and "This is not a valid Kube Journeys certificate" in response.content.decode()
+
+
+def test_a_nul_that_reaches_a_query_is_refused_before_it_is_sent(db):
+    # What the middleware turns into a 400 wherever else a NUL reaches the database.
+    with pytest.raises(UnstorableTextError):
+        Certificate.objects.filter(code="a\x00b").exists()
 
 
 def test_a_nul_in_a_query_string_reaching_the_database_is_400(client, curriculum):
