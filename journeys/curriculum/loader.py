@@ -19,6 +19,9 @@ from ..quizzes.files import FINAL_ASSESSMENT_FILE, QUIZ_SUFFIX, quiz_to_file_dat
 from ..quizzes.rules import stored_quiz_problems
 from .files import quiz_text_errors
 
+# What Lesson.render() computes from the Markdown body: stored together, never one without the others.
+RENDERED_FIELDS = ["body_html", "toc", "search_text", "search_stems", "search_vocabulary"]
+
 
 @dataclass
 class LoadReport:
@@ -136,7 +139,7 @@ def _load_journey(report, journey_file, changed, glossary, *, rerender):
             values = _lesson_values(lesson_file, modules[lesson_file.module])
             draft = Lesson(**lookup, **values)
             draft.render(glossary=glossary, known_lessons=known_lessons)
-            values.update(body_html=draft.body_html, toc=draft.toc, search_text=draft.search_text)
+            values.update({name: getattr(draft, name) for name in RENDERED_FIELDS})
             _upsert(report, Lesson, lookup, values, render=False)
 
     for lesson_file in journey_file.lessons:
@@ -160,7 +163,7 @@ def _load_journey(report, journey_file, changed, glossary, *, rerender):
             before = lesson.body_html
             lesson.render(glossary=glossary, known_lessons=known_lessons)
             if lesson.body_html != before:
-                lesson.save(render=False, update_fields=["body_html", "toc", "search_text", "updated_at"])
+                lesson.save(render=False, update_fields=[*RENDERED_FIELDS, "updated_at"])
 
     file_slugs = {lesson.slug for lesson in journey_file.lessons}
     report.database_only_lessons += [

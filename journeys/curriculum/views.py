@@ -3,6 +3,8 @@
 Thin views: pick the selectors, render the page (or, for htmx requests, one partial of it).
 """
 
+import re
+
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -14,7 +16,10 @@ from ..quizzes import selectors as quiz_selectors
 from ..quizzes.panels import lesson_quiz_context
 from ..sandbox.panels import lab_panels_context
 from . import selectors
-from .search import MAX_QUERY_LENGTH, lessons_search_for_user
+from .search import search_for_user
+
+# A NUL or half a UTF-16 pair: no database could look for it, so the search says so (400).
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 @require_GET
@@ -70,7 +75,10 @@ def glossary(request):
 
 @require_GET
 def search(request):
-    query = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
-    hits = lessons_search_for_user(user=request.user, query=query) if query else []
+    raw = request.GET.get("q", "")
+    if UNSTORABLE.search(raw):
+        context = {"query": "", "results": None, "refused": True}
+        return render(request, "curriculum/search.html", context, status=400)
+    results = search_for_user(user=request.user, query=raw)  # parse_query cuts it to size first
     template = "curriculum/search.html#results" if request.htmx else "curriculum/search.html"
-    return render(request, template, {"query": query, "hits": hits})
+    return render(request, template, {"query": results.query, "results": results})

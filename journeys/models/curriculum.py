@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from ..content_rules import docs_site_name, validate_docs_url, validate_kubernetes_version
 from ..curriculum import markdown as lesson_markdown
+from ..curriculum import words as search_words
 
 SLUG_HELP = "Lowercase letters, digits and hyphens; part of the page address."
 
@@ -119,6 +120,10 @@ class Lesson(models.Model):
     body_html = models.TextField(blank=True, editable=False)
     toc = models.JSONField(default=list, blank=True, editable=False)
     search_text = models.TextField(blank=True, editable=False)
+    # For search without parsing Markdown per request: the stems of search_text (what SQLite matches)
+    # and the words of the title and headings (what a mistyped word is corrected to).
+    search_stems = models.TextField(blank=True, editable=False)
+    search_vocabulary = models.TextField(blank=True, editable=False)
     order = models.PositiveIntegerField(default=0)
     is_published = models.BooleanField("published", default=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -147,7 +152,7 @@ class Lesson(models.Model):
         return lesson_markdown.lesson_url(self.journey.slug, self.slug)
 
     def render(self, *, glossary=None, known_lessons=None):
-        """Refresh the stored HTML, table of contents and search text from the Markdown body."""
+        """Refresh the stored HTML, table of contents and search fields from the Markdown body."""
         if glossary is None:
             glossary = GlossaryTerm.objects.as_entries()
         if known_lessons is None:
@@ -159,6 +164,10 @@ class Lesson(models.Model):
         self.body_html = rendered.html
         self.toc = rendered.toc
         self.search_text = " ".join([self.title, self.summary, *self.objectives, rendered.text, *self.takeaways])
+        for name, value in search_words.lesson_search_fields(
+            title=self.title, search_text=self.search_text, toc=self.toc
+        ).items():
+            setattr(self, name, value)
 
 
 class HttpsURLField(models.URLField):

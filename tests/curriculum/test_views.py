@@ -1,4 +1,4 @@
-"""The learner-facing pages: content, visibility of drafts, search, and query counts."""
+"""The learner-facing pages: content, visibility of drafts, and query counts (search: test_search.py)."""
 
 import pytest
 from django.urls import reverse
@@ -135,58 +135,6 @@ def test_every_learner_visible_model_has_an_absolute_url(client, curriculum):
     assert client.get(lesson.get_absolute_url()).status_code == 200
 
 
-# --- Search ---
-
-
-def search(client, query, **headers):
-    return client.get(reverse("journeys:search"), {"q": query}, headers=headers)
-
-
-def test_search_finds_lessons_by_title(client, curriculum):
-    content = search(client, "statefulset").content.decode()
-    assert 'href="/journeys/intermediate-app-developer/statefulsets/"' in content
-    first_result = content.index("search-results")
-    assert (
-        content.index("/statefulsets/", first_result) < content.index("/daemonsets/", first_result)
-        if "/daemonsets/" in content
-        else True
-    )
-
-
-def test_search_finds_lessons_by_text_and_marks_matches(client, curriculum):
-    content = search(client, "split-brain").content.decode()
-    assert "/statefulsets/" in content
-    assert "<mark>" in content
-
-
-def test_search_needs_every_word(client, curriculum):
-    assert "/cronjobs/" in search(client, "concurrencyPolicy Forbid").content.decode()
-    assert "No lesson matches" in search(client, "concurrencyPolicy zzqqxx").content.decode()
-
-
-def test_search_escapes_the_query(client, curriculum):
-    content = search(client, "<script>alert(1)</script>").content.decode()
-    assert "<script>alert(1)" not in content
-    assert "&lt;script&gt;" in content
-
-
-def test_search_does_not_reveal_drafts(client, statefulsets):
-    Lesson.objects.filter(pk=statefulsets.pk).update(is_published=False)
-    assert "/statefulsets/" not in search(client, "split-brain").content.decode()
-
-
-def test_search_answers_htmx_with_the_results_partial_only(client, curriculum):
-    response = search(client, "helm", HX_Request="true")
-    content = response.content.decode()
-    assert response.status_code == 200
-    assert "<html" not in content and "/helm-charts/" in content
-
-
-def test_search_with_empty_or_huge_query_is_fine(client, curriculum):
-    assert search(client, "").status_code == 200
-    assert search(client, "x" * 5000).status_code == 200
-
-
 # --- Health ---
 
 
@@ -247,11 +195,3 @@ def test_home_query_count_does_not_grow(client, db, django_assert_num_queries, l
     build_journey(lessons)
     with django_assert_num_queries(1):
         assert client.get("/").status_code == 200
-
-
-def test_search_on_postgresql_matches_word_forms(client, curriculum):
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        pytest.skip("word-form matching is PostgreSQL full-text search; SQLite matches substrings only")
-    assert "/jobs/" in search(client, "completing").content.decode()
