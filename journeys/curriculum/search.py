@@ -110,7 +110,9 @@ def _lessons_postgresql(lessons, parsed):
         lessons.annotate(document=document, title_document=SearchVector("title", config=CONFIG))
         .filter(document=text_query)
         .annotate(
-            title_hit=Case(When(title_document=text_query, then=Value(1)), default=Value(0), output_field=IntegerField()),
+            title_hit=Case(
+                When(title_document=text_query, then=Value(1)), default=Value(0), output_field=IntegerField()
+            ),
             rank=SearchRank(document, text_query),
             headline=SearchHeadline(
                 # The text after the title, which the result shows already.
