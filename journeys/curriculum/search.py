@@ -2,8 +2,9 @@
 
 Every meaningful word of the query must match, in any of its forms ("StatefulSets" and
 "statefulset" are one word). On PostgreSQL the database's own full-text search does the matching
-and ranking (English stemming; the title weighs most, then the summary and headings, then the text)
-and picks the passage (``ts_headline``). On SQLite each lesson stores the stems of its text
+and ranking over each lesson's stored document (``Lesson.search_document``: English stemming; the
+title weighs most, then the summary and headings, then the text; kept up to date by a trigger) and
+picks the passage (``ts_headline``). On SQLite each lesson stores the stems of its text
 (``Lesson.search_stems``, filled at save time with ``words.stem``), the query is stemmed the same
 way, and the ranking and passage are computed here. Either way a lesson whose title matches comes
 before one that only mentions the words.
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
 from django.db import connection
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, F, IntegerField, Value, When
 from django.db.models.functions import Length, Substr
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -40,7 +41,7 @@ DIFFLIB_CUTOFF = 0.75
 # Private-use characters mark matches in PostgreSQL's passage; they are never shown.
 MARK_START, MARK_STOP = "\ue000", "\ue001"
 MARKED = re.compile(f"{MARK_START}(.*?){MARK_STOP}", re.S)
-LESSON_COLUMNS_NOT_NEEDED = ("body", "body_html", "toc", "search_stems", "journey__description")
+LESSON_COLUMNS_NOT_NEEDED = ("body", "body_html", "toc", "search_stems", "search_document", "journey__description")
 
 
 @dataclass
@@ -101,19 +102,15 @@ def _lessons(user, parsed):
 def _lessons_postgresql(lessons, parsed):
     # The query's words only (no operators): websearch_to_tsquery then means "every word", as on SQLite.
     text_query = SearchQuery(" ".join(parsed.words), search_type="websearch", config=CONFIG)
-    document = (
-        SearchVector("title", weight="A", config=CONFIG)
-        + SearchVector("summary", "search_vocabulary", weight="B", config=CONFIG)
-        + SearchVector("search_text", weight="C", config=CONFIG)
-    )
     found = (
-        lessons.annotate(document=document, title_document=SearchVector("title", config=CONFIG))
-        .filter(document=text_query)
+        lessons.defer("search_text")  # the passage is cut from it in the database
+        .annotate(title_document=SearchVector("title", config=CONFIG))
+        .filter(search_document=text_query)
         .annotate(
             title_hit=Case(
                 When(title_document=text_query, then=Value(1)), default=Value(0), output_field=IntegerField()
             ),
-            rank=SearchRank(document, text_query),
+            rank=SearchRank(F("search_document"), text_query),
             headline=SearchHeadline(
                 # The text after the title, which the result shows already.
                 Substr("search_text", Length("title") + 2),

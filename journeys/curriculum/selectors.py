@@ -109,8 +109,8 @@ def lesson_for_user(*, user, journey_slug, lesson_slug):
     lesson = (
         Lesson.objects.visible_to(user)
         .select_related("module", "journey")
-        # The page shows the stored HTML; the Markdown source and search text are large and unused here.
-        .defer("body", "search_text", "journey__description")
+        # The page shows the stored HTML; the Markdown source and search fields are large and unused here.
+        .defer(*Lesson.SEARCH_FIELDS, "body", "journey__description")
         .filter(journey__slug=journey_slug, slug=lesson_slug)
         .first()
     )

@@ -1,7 +1,40 @@
+import django.contrib.postgres.search
 from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations, models
 
 from journeys.curriculum.words import lesson_search_fields
+
+
+# PostgreSQL keeps each lesson's weighted full-text document up to date itself, whatever writes the
+# row (admin, the loader, a bulk update): title A, summary and headings B, the whole text C.
+CREATE_TRIGGER = """
+CREATE FUNCTION journeys_lesson_search_document() RETURNS trigger AS $$
+BEGIN
+    NEW.search_document :=
+        setweight(to_tsvector('english', coalesce(NEW.title, '')), 'A')
+        || setweight(to_tsvector('english', coalesce(NEW.summary, '') || ' ' || coalesce(NEW.search_vocabulary, '')), 'B')
+        || setweight(to_tsvector('english', coalesce(NEW.search_text, '')), 'C');
+    RETURN NEW;
+END
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER journeys_lesson_search_document
+    BEFORE INSERT OR UPDATE OF title, summary, search_vocabulary, search_text ON journeys_lesson
+    FOR EACH ROW EXECUTE FUNCTION journeys_lesson_search_document();
+"""
+DROP_TRIGGER = """
+DROP TRIGGER IF EXISTS journeys_lesson_search_document ON journeys_lesson;
+DROP FUNCTION IF EXISTS journeys_lesson_search_document();
+"""
+
+
+def create_trigger(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(CREATE_TRIGGER)
+
+
+def drop_trigger(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(DROP_TRIGGER)
 
 
 def fill_search_fields(apps, schema_editor):
@@ -30,5 +63,12 @@ class Migration(migrations.Migration):
             name="search_vocabulary",
             field=models.TextField(blank=True, editable=False),
         ),
+        migrations.AddField(
+            model_name="lesson",
+            name="search_document",
+            field=django.contrib.postgres.search.SearchVectorField(editable=False, null=True),
+        ),
+        migrations.RunPython(create_trigger, drop_trigger),
+        # Every row is written again, so the trigger fills search_document too.
         migrations.RunPython(fill_search_fields, migrations.RunPython.noop, elidable=True),
     ]

@@ -4,6 +4,7 @@ Markdown fields are rendered to sanitized HTML on save (see ``journeys.curriculu
 result is stored, so pages never run Markdown per request.
 """
 
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -124,11 +125,17 @@ class Lesson(models.Model):
     # and the words of the title and headings (what a mistyped word is corrected to).
     search_stems = models.TextField(blank=True, editable=False)
     search_vocabulary = models.TextField(blank=True, editable=False)
+    # PostgreSQL only: the weighted full-text document, kept up to date by a trigger (migration 0006);
+    # always NULL on SQLite, which searches search_stems instead.
+    search_document = SearchVectorField(null=True, editable=False)
     order = models.PositiveIntegerField(default=0)
     is_published = models.BooleanField("published", default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = LessonQuerySet.as_manager()
+
+    # Large and only for search: pages that show a lesson leave them unread.
+    SEARCH_FIELDS = ("search_text", "search_stems", "search_vocabulary", "search_document")
 
     class Meta:
         ordering = ["module__order", "order", "id"]

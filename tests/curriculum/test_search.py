@@ -290,6 +290,14 @@ def test_postgresql_has_trigrams_and_corrects_by_them(curriculum):
 
 
 @needs_postgresql
+def test_postgresql_keeps_the_stored_document_up_to_date_whatever_writes_the_row(client, curriculum):
+    # A bulk update sends no signal and calls no save(): the trigger still sees it.
+    Lesson.objects.filter(slug="jobs").update(summary="All about wombats.")
+    assert result_links(search(client, "wombat").content.decode()) == ["/journeys/intermediate-app-developer/jobs/"]
+    assert not Lesson.objects.filter(search_document__isnull=True).exists()
+
+
+@needs_postgresql
 def test_postgresql_ranks_with_its_own_stemmer(client, curriculum):
     # Snowball knows forms the small stemmer does not: "configurations" and "configured" meet there.
     links = result_links(search(client, "configurations").content.decode())
