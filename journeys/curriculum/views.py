@@ -3,10 +3,10 @@
 Thin views: pick the selectors, render the page (or, for htmx requests, one partial of it).
 """
 
-import re
-
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
+
+from portal.unstorable import UNSTORABLE
 
 from ..learners import learner_for
 from ..pages import Page, cached_page
@@ -17,9 +17,6 @@ from ..quizzes.panels import lesson_quiz_context
 from ..sandbox.panels import lab_panels_context
 from . import selectors
 from .search import search_for_user
-
-# A NUL or half a UTF-16 pair: no database could look for it, so the search says so (400).
-UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 @require_GET
@@ -77,6 +74,7 @@ def glossary(request):
 def search(request):
     raw = request.GET.get("q", "")
     if UNSTORABLE.search(raw):
+        # No database could look for it; said here, since the words read from it would drop it silently.
         context = {"query": "", "results": None, "refused": True}
         return render(request, "curriculum/search.html", context, status=400)
     results = search_for_user(user=request.user, query=raw)  # parse_query cuts it to size first

@@ -211,7 +211,7 @@ def test_a_nul_byte_is_400_with_a_message(client, db):
     for query in ["stateful\x00set", "\x00", "job \x00 cron"]:
         response = search(client, query)
         assert response.status_code == 400
-        assert "cannot be searched for" in response.content.decode()
+        assert "cannot be stored or searched for" in response.content.decode()
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
