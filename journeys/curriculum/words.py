@@ -22,13 +22,15 @@ MIN_VOCABULARY_CHARS = 3
 WORD = re.compile(r"[^\W_]+")
 VOWELS = frozenset("aeiouy")
 
+# PostgreSQL's English stop words (Snowball's list), so both databases ignore the same words.
 STOP_WORDS = frozenset(
-    """a about after all also an and any are as at be been before being between both but by can could
-    did do does doing during each few for from further had has have having he her here hers him his how
-    i if in into is it its itself just me more most my no nor not now of off on once only or other our
-    ours out over own same she should so some such than that the their theirs them then there these they
-    this those through to too under until up very was we were what when where which while who whom why
-    will with would you your yours""".split()  # noqa: SIM905 - a list of 130 words reads better as text
+    """a about above after again against all am an and any are as at be because been before being below
+    between both but by can did do does doing don down during each few for from further had has have having
+    he her here hers herself him himself his how i if in into is it its itself just me more most my myself
+    no nor not now of off on once only or other our ours ourselves out over own same she should so some
+    such than that the their theirs them themselves then there these they this those through to too under
+    until up very was we were what when where which while who whom why will with you your yours yourself
+    yourselves""".split()  # noqa: SIM905 - a long list of words reads better as text
 )
 
 
