@@ -308,3 +308,14 @@ def test_glossary_terms_in_the_database_feed_the_suggestions(client, db):
     GlossaryTerm.objects.create(slug="quokka", term="Quokka", definition="A small marsupial.")
     content = search(client, "qokka").content.decode()
     assert 'href="/search/?q=quokka">quokka</a>' in content
+
+
+@needs_postgresql
+def test_both_databases_ignore_the_same_stop_words(db):
+    from journeys.curriculum.words import STOP_WORDS
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT word FROM unnest(%s::text[]) AS word WHERE to_tsvector('english', word) <> ''", [sorted(STOP_WORDS)]
+        )
+        assert cursor.fetchall() == []
