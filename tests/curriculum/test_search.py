@@ -139,7 +139,7 @@ def test_a_word_only_the_glossary_knows_is_found_there(client, db):
     factories.GlossaryTermFactory(slug="quokka", term="Quokka", definition="A small marsupial, smiling.")
     content = search(client, "marsupials").content.decode()
     assert '<a href="/glossary/#quokka">Quokka</a>' in content and "<mark>marsupial</mark>" in content
-    assert "No lesson matches" not in content
+    assert "No lesson matches “marsupials”, but the glossary does." in content
 
 
 def test_drafts_never_appear_to_learners(client, curriculum, user, staff_user):
