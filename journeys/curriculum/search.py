@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import Case, F, IntegerField, Value, When
-from django.db.models.functions import Length, Substr
+from django.db.models.functions import Length, Replace, Substr
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -112,8 +112,13 @@ def _lessons_postgresql(lessons, parsed):
             ),
             rank=SearchRank(F("search_document"), text_query),
             headline=SearchHeadline(
-                # The text after the title, which the result shows already.
-                Substr("search_text", Length("title") + 2),
+                # The text after the title, which the result shows already; its "<" encoded, since
+                # ts_headline drops whatever looks like a tag (kubectl logs <pod-name>).
+                Replace(
+                    Replace(Substr("search_text", Length("title") + 2), Value("&"), Value("&amp;")),
+                    Value("<"),
+                    Value("&lt;"),
+                ),
                 text_query,
                 config=CONFIG,
                 start_sel=MARK_START,
@@ -233,7 +238,8 @@ def marked_passage(headline):
 
 
 def _escaped(text):
-    return escape(text.replace(MARK_START, "").replace(MARK_STOP, ""))
+    plain = text.replace(MARK_START, "").replace(MARK_STOP, "").replace("&lt;", "<").replace("&amp;", "&")
+    return escape(plain)
 
 
 def passage(text, wanted):

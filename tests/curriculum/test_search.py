@@ -118,13 +118,17 @@ def test_lesson_text_and_the_query_are_escaped(client, db):
     factories.LessonFactory(
         module=module,
         title="Zebrafish",
-        body='## Zebrafish\n\nA zebrafish says `<img src=x onerror="alert(1)">` and <script>alert(2)</script>.\n',
+        body='## Zebrafish\n\nA zebrafish says `<img src=x onerror="alert(1)">` and <script>alert(2)</script>'
+        " to AT&T, literally `&lt;b&gt;`.\n",
     )
     content = search(client, 'zebrafish <script>alert("q")</script>').content.decode()
     assert "<img src=x" not in content and "<script>alert" not in content
     assert "&lt;script&gt;alert(&quot;q&quot;)&lt;/script&gt;" in content
     content = search(client, "zebrafish").content.decode()
-    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in "".join(passages(content))
+    shown = "".join(passages(content))
+    # Kept as the lesson wrote it (PostgreSQL's passage would drop what looks like a tag), and escaped.
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in shown
+    assert "AT&amp;T, literally &amp;lt;b&amp;gt;" in shown
 
 
 def test_glossary_terms_are_a_separate_small_group(client, curriculum):
