@@ -5,6 +5,15 @@ from django.db import migrations, models
 from journeys.curriculum.words import lesson_search_fields
 
 
+class EnableTrigrams(TrigramExtension):
+    """pg_trgm for typo suggestions on PostgreSQL; nothing on SQLite. Migrating back leaves it in place:
+    something else in the database may use it (and Django's own reverse queries PostgreSQL's catalog
+    even on SQLite)."""
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        pass
+
+
 # PostgreSQL keeps each lesson's weighted full-text document up to date itself, whatever writes the
 # row (admin, the loader, a bulk update): title A, summary and headings B, the whole text C.
 CREATE_TRIGGER = """
@@ -51,8 +60,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        # Typo suggestions on PostgreSQL use trigram similarity; on SQLite this operation does nothing.
-        TrigramExtension(),
+        EnableTrigrams(),
         migrations.AddField(
             model_name="lesson",
             name="search_stems",
