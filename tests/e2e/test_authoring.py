@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from journeys.models import Lesson, Question
 from tests.factories import UserFactory
 
-from .support import axe_violations, log_in
+from .support import axe_violations, log_in, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -51,6 +51,9 @@ def test_preview_shows_the_unsaved_text_in_the_sites_look(editor, page, context,
     assert preview.locator("link[href*='css/site.css']").count() == 1
     assert preview.locator("link[href*='admin/css']").count() == 0
     expect(preview.locator(".lesson-layout .prose .gloss-term").last).to_have_text("StatefulSet")
+    if scheme == "light":
+        preview.get_by_role("heading", level=2, name=NEW_HEADING).scroll_into_view_if_needed()
+        screenshot(preview, "lesson-preview")
     violations = axe_violations(preview, f"{scheme} lesson preview")
     assert not violations, "\n".join(violations)
     preview.close()

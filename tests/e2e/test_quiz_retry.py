@@ -11,7 +11,16 @@ from journeys.models import Lesson
 from tests import factories
 
 from .conftest import DESKTOP
-from .support import answers_for, axe_violations, fill_answers, horizontal_overflow, lesson_url, log_in, wrong_answer
+from .support import (
+    answers_for,
+    axe_violations,
+    fill_answers,
+    horizontal_overflow,
+    lesson_url,
+    log_in,
+    screenshot,
+    wrong_answer,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -139,6 +148,9 @@ def test_a_retry_keeps_the_answers_marks_the_wrong_ones_and_a_pass_leads_on(
         expect(quiz).not_to_contain_text(kubectl.accepted_answers[0])
         quiz.locator(".question--retry").first.scroll_into_view_if_needed()
         audit("quiz retry", "#quiz")
+        if (size, scheme) == ("desktop", "light"):
+            quiz.locator(".question--retry").first.scroll_into_view_if_needed()
+            screenshot(page, "quiz-retry")
 
         # Only the marked ones need changing; then the pass leads on to the next lesson.
         fill_answers(
@@ -156,6 +168,8 @@ def test_a_retry_keeps_the_answers_marks_the_wrong_ones_and_a_pass_leads_on(
         assert background(lead) != TRANSPARENT
         expect(actions.get_by_role("link", name="Back to the lesson")).to_have_count(0)
         audit("quiz passed", "#quiz")
+        if (size, scheme) == ("desktop", "light"):
+            screenshot(page, "quiz-passed")
         lead.click()
         expect(page).to_have_url(re.compile(rf"{following.get_absolute_url()}$"))
         expect(page.get_by_role("heading", level=1)).to_contain_text(following.title)

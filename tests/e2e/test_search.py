@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from .support import axe_violations
+from .support import axe_violations, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -25,6 +25,7 @@ def test_a_typo_in_the_header_search_box_still_finds_the_lesson(site, page):
     expect(first.get_by_role("link").first).to_have_attribute("href", STATEFULSETS)
     expect(first.locator(".search-passage mark").first).to_have_text("StatefulSets")
     expect(results.locator(".search-glossary")).to_contain_text("StatefulSet")
+    screenshot(page, "search-typo")
 
     suggestion.click()
     page.wait_for_url("**/search/?q=statefulset")
