@@ -3,7 +3,9 @@ names as code, and image advice about the learner's own image with a tag that ex
 
 import pytest
 
+from journeys.sandbox import texts
 from journeys.sandbox.checks.advisories import image_advice, pinned_example, workload_advisories
+from journeys.sandbox.labs import LABS
 from journeys.sandbox.report import LabReport
 from journeys.sandbox.reviewer import advice_groups
 from journeys.sandbox.snapshot import Snapshot
@@ -122,3 +124,14 @@ def test_odd_stored_advice_never_breaks_the_page():
     groups = advice_groups([{"id": "more-advice", "message": "… and more."}, {"message": "x", "object": "Pod"}])
     assert groups.notes == ["… and more."] and groups.objects[0].points == ["x"]
     assert advice_groups(None).objects == [] and advice_groups({"not": "a list"}).objects == []
+
+
+@pytest.mark.parametrize("slug", sorted(LABS))
+def test_every_reference_solution_is_highlighted_like_a_lesson_block(slug):
+    lab = LABS[slug]
+    html = texts.solution_html(lab)
+    if not texts.solution_text(lab):
+        pytest.skip("this lab has no reference solution")
+    # site.js gives every .highlight block its copy button, lesson or lab alike.
+    assert html.startswith('<div class="highlight"><pre><span></span><code>')
+    assert '<span class="' in html
