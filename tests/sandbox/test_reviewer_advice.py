@@ -135,3 +135,16 @@ def test_every_reference_solution_is_highlighted_like_a_lesson_block(slug):
     # site.js gives every .highlight block its copy button, lesson or lab alike.
     assert html.startswith('<div class="highlight"><pre><span></span><code>')
     assert '<span class="' in html
+
+
+def test_the_resources_advice_gives_the_reason_of_what_is_missing():
+    def message(resources):
+        container = {"name": "web", "image": "busybox:1.36", "resources": resources}
+        return by_id(advice_for(deployment(container)))["resources"].message
+
+    only_limit = message({"requests": {"cpu": "100m", "memory": "64Mi"}})
+    assert only_limit.endswith("so a memory leak cannot starve the rest of the node.")
+    assert "scheduler" not in only_limit
+    only_requests = message({"limits": {"memory": "64Mi"}})
+    assert only_requests.startswith("No `resources.requests.cpu` or `resources.requests.memory`: set them")
+    assert only_requests.endswith("so the scheduler reserves room for it on a node.")

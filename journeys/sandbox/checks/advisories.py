@@ -129,16 +129,19 @@ def workload_advisories(snapshot, workload, bound_accounts=None):
         ]  # fmt: skip
         if missing:
             listed = missing[0] if len(missing) == 1 else f"{', '.join(missing[:-1])} or {missing[-1]}"
+            # Requests are what the scheduler reserves; the memory limit is what stops a leak.
+            reasons = ["the scheduler reserves room for it on a node"] if "requests" in " ".join(missing) else []
+            reasons += ["a memory leak cannot starve the rest of the node"] if "limits" in missing[-1] else []
             add(
                 "resources",
-                f"No {listed}: set {'it' if len(missing) == 1 else 'them'} so the scheduler can place it and a memory leak cannot starve the node.",
+                f"No {listed}: set {'it' if len(missing) == 1 else 'them'} so {' and '.join(reasons)}.",
                 where,
             )
         if not (security.get("runAsNonRoot") or pod_security.get("runAsNonRoot")):
             add(
                 "run-as-non-root",
                 "May run as root: set `securityContext.runAsNonRoot: true` "
-                "(with a numeric `runAsUser` if the image does not already run as a non-root user).",
+                "(with a numeric `runAsUser` unless the image already runs as a numeric non-root user).",
                 where,
             )
         if security.get("allowPrivilegeEscalation") is not False:
