@@ -4,7 +4,9 @@ question, in Chromium at desktop and phone size, in the light and the dark theme
 import pytest
 from playwright.sync_api import expect
 
+from journeys.learners import Learner
 from journeys.models import Lesson
+from journeys.progress import services
 from journeys.sandbox import texts
 from journeys.sandbox.labs import LABS
 
@@ -13,11 +15,13 @@ from .support import axe_violations, horizontal_overflow, lab_output, lesson_url
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PHONE = {"width": 375, "height": 812}
-SIZES = {"desktop": None, "phone": PHONE}
 LESSON = lesson_url("cronjobs")  # a lab, a reference solution and an ordering question
 
 
-@pytest.fixture(params=[("desktop", "light"), ("phone", "dark")], ids=lambda param: "-".join(param))
+@pytest.fixture(
+    params=[("desktop", "light"), ("desktop", "dark"), ("phone", "light"), ("phone", "dark")],
+    ids=lambda param: "-".join(param),
+)
 def learner_page(request, site, browser, browser_context_args):
     size, scheme = request.param
     args = {**browser_context_args, "color_scheme": scheme}
@@ -59,9 +63,6 @@ def test_the_home_page_says_what_the_journey_is_and_where_to_start(learner_page)
 
 
 def test_a_returning_learner_is_offered_to_continue(site, page, context, base_url, user):
-    from journeys.learners import Learner
-    from journeys.progress import services
-
     lessons = list(Lesson.objects.in_outline_order())
     services.lesson_complete(learner=Learner(user=user), lesson_id=lessons[0].pk)
     log_in(context, base_url, user)
