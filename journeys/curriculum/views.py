@@ -16,13 +16,18 @@ from ..quizzes import selectors as quiz_selectors
 from ..quizzes.panels import lesson_quiz_context
 from ..sandbox.panels import lab_panels_context
 from . import selectors
+from .landing import landing_journeys
 from .search import search_for_user
 
 
 @require_GET
 def home(request):
-    journeys = selectors.journey_list_for_user(user=request.user)
-    return render(request, "curriculum/home.html", {"journeys": journeys})
+    outlines = [
+        selectors.journey_outline_for_user(user=request.user, journey=journey)
+        for journey in selectors.journey_list_for_user(user=request.user)
+    ]
+    completed = progress_selectors.completed_lesson_ids(learner=learner_for(request))
+    return render(request, "curriculum/home.html", {"journeys": landing_journeys(outlines, completed)})
 
 
 @require_GET

@@ -5,6 +5,7 @@ from ..models import LabRun
 from . import texts as lab_texts
 from .assignments import namespace_for
 from .labs import labs_for_lesson
+from .reviewer import advice_groups
 from .sources import cluster_configured
 
 HISTORY_LENGTH = 5
@@ -31,6 +32,8 @@ def lab_panel_context(request, lab, lesson, *, run=None, report=None, error=None
     runs = list(learner.records(LabRun.objects.filter(lab_slug=lab.slug)).only(
         "id", "outcome", "source", "namespace", "created_at", "error_message"
     )[:HISTORY_LENGTH])  # fmt: skip
+    report = report if report is not None else (run.report if run else None)
+    advisories = report.get("advisories") if isinstance(report, dict) else getattr(report, "advisories", None)
     return {
         "lab": lab,
         "lab_lesson": lesson,
@@ -42,6 +45,7 @@ def lab_panel_context(request, lab, lesson, *, run=None, report=None, error=None
         "solution": lab_texts.solution_html(lab),
         "lab_runs": runs,
         "run": run,
-        "report": report if report is not None else (run.report if run else None),
+        "report": report,
+        "advice": advice_groups(advisories),
         "lab_error": error,
     }

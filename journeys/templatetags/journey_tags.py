@@ -89,3 +89,13 @@ def teaches_url(reference, lesson):
     slug, _, anchor = str(reference).partition("#")
     url = lesson_url(lesson.journey.slug, slug)
     return f"{url}#{anchor}" if anchor else url
+
+
+@register.filter
+def reading_time(minutes):
+    """Minutes of study as a person says them: "45 min", "2 h", "3 h 20 min"."""
+    minutes = max(int(minutes or 0), 0)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest} min" if rest else f"{hours} h"

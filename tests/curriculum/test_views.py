@@ -14,16 +14,6 @@ def statefulsets(curriculum):
     return Lesson.objects.get(slug="statefulsets")
 
 
-def test_home_lists_the_journey_with_lessons_and_minutes(client, curriculum):
-    response = client.get("/")
-    assert response.status_code == 200
-    content = response.content.decode()
-    journey = Journey.objects.get()
-    total = sum(Lesson.objects.values_list("minutes", flat=True))
-    assert f'href="{journey.get_absolute_url()}"' in content
-    assert f"{Lesson.objects.count()} lessons · about {total} minutes" in content
-
-
 def test_journey_page_shows_modules_lessons_and_minutes(client, curriculum):
     response = client.get(JOURNEY_URL)
     assert response.status_code == 200
@@ -188,10 +178,3 @@ def test_journey_page_query_count_does_not_grow_with_lessons(client, db, django_
     journey, _ = build_journey(lessons)
     with django_assert_num_queries(4):
         assert client.get(journey.get_absolute_url()).status_code == 200
-
-
-@pytest.mark.parametrize("lessons", [3, 15])
-def test_home_query_count_does_not_grow(client, db, django_assert_num_queries, lessons):
-    build_journey(lessons)
-    with django_assert_num_queries(1):
-        assert client.get("/").status_code == 200

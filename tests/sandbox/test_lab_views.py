@@ -92,7 +92,12 @@ def test_pasted_output_is_checked_and_a_pass_completes_the_lesson(client, cronjo
     assert response.status_code == 200 and "<html" not in content
     assert "Every required check passes" in content
     assert "00 02 * * * (every day at 02:00)" in content
-    assert "What a production reviewer would say" in content and "without a fixed tag" in content
+    assert "What a production reviewer would say" in content
+    # The advice names the object and the container once, then says what to change about the learner's own image.
+    assert content.count("CronJob <code>backup</code>") == 1 and content.count("Container <code>b</code>") == 1
+    assert "pin a version, such as <code>busybox:1.36</code>" in content and "nginx" not in content
+    stored = client.get(reverse("journeys:lab_run", args=[LabRun.objects.get().pk])).content.decode()
+    assert stored.count("CronJob <code>backup</code>") == 1 and stored.count("Container <code>b</code>") == 1
     run = LabRun.objects.get()
     assert (run.outcome, run.source, run.namespace) == ("pass", "file", "team-a")
     assert LessonProgress.objects.get(lesson=cronjobs_lesson).completed_via == "lab"

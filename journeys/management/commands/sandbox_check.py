@@ -24,6 +24,7 @@ from django.core.management.base import BaseCommand
 
 from journeys.sandbox.labs import LABS, evaluate, kinds_for
 from journeys.sandbox.report import ERROR, PASS
+from journeys.sandbox.reviewer import advice_groups
 from journeys.sandbox.sources import (
     MAX_PASTE_BYTES,
     ClusterSettings,
@@ -143,8 +144,16 @@ class Command(BaseCommand):
             if check.status != PASS and check.hint:
                 yield f"      expected: {check.expected}"
                 yield f"      fix: {check.hint}"
-        for advisory in report.advisories:
-            yield f"  ! {advisory.message}"
+        advice = advice_groups(report.advisories)
+        if advice.objects or advice.notes:
+            yield "  What a production reviewer would say (advice only):"
+        for found in advice.objects:
+            yield f"    {found.kind} {found.name}"
+            yield from (f"      ! {point}" for point in found.points)
+            for container in found.containers:
+                yield f"      {container.kind} {container.name}"
+                yield from (f"        ! {point}" for point in container.points)
+        yield from (f"    {note}" for note in advice.notes)
         yield self.style.SUCCESS("PASSED") if report.passed else self.style.ERROR("NOT PASSED")
 
 
