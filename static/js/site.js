@@ -126,9 +126,11 @@
     var box = tip.getBoundingClientRect();
     if (!box.width) return;
     var width = document.documentElement.clientWidth;
+    // A margin from the edge when there is room for one; a definition as wide as the window gets none.
+    var margin = Math.min(EDGE, Math.max(0, (width - box.width) / 2));
     var shift = 0;
-    if (box.right > width - EDGE) shift = width - EDGE - box.right;
-    if (box.left + shift < EDGE) shift = EDGE - box.left;
+    if (box.right > width - margin) shift = width - margin - box.right;
+    if (box.left + shift < margin) shift = margin - box.left;
     if (shift) tip.style.setProperty("--gloss-shift", Math.round(shift) + "px");
     var link = term.querySelector(".gloss-term");
     var above = link.getBoundingClientRect().top - box.height - EDGE;
