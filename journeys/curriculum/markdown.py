@@ -8,7 +8,8 @@ learner's page.
 Two extensions to plain Markdown exist for lesson authors:
 
 * ``[[slug]]`` / ``[[slug|shown text]]`` marks a glossary term. It renders as a link to the
-  glossary with the definition in a tooltip that opens on hover and on keyboard focus.
+  glossary with the definition in a tooltip that opens on hover and on keyboard focus (and, with
+  static/js/site.js, on a click, a tap or Enter, in place).
 * ``[text](lesson:slug)`` / ``[text](lesson:slug#anchor)`` links to another lesson of the same
   journey without hard-coding its URL.
 
