@@ -145,6 +145,13 @@
     var term = event.target.closest && event.target.closest(".gloss");
     if (term) placeTip(term);
   });
+  // A definition closed under the pointer opens on hover again once the pointer has left the term.
+  document.addEventListener("mouseout", function (event) {
+    var term = event.target.closest && event.target.closest(".gloss.is-dismissed");
+    if (term && !term.contains(event.relatedTarget) && !term.contains(document.activeElement)) {
+      term.classList.remove("is-dismissed");
+    }
+  });
   document.addEventListener("focusin", clearDismissed);
   document.addEventListener("mouseover", clearDismissed);
   function clearDismissed(event) {
