@@ -84,6 +84,10 @@ def test_on_a_phone_the_lesson_starts_on_the_first_screen(site, open_page, schem
     page.keyboard.press("Escape")
     expect(nav).to_be_hidden()
     assert page.evaluate("document.activeElement.textContent.trim()") == "Menu"
+    page.keyboard.press("Enter")  # the keyboard opens it too, from the button that kept the focus
+    expect(nav.get_by_role("link", name="Dashboard")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(nav).to_be_hidden()
 
     # The contents of the page and the lesson's goals are folded, and open on a tap.
     contents = page.get_by_role("navigation", name="On this page")
