@@ -20,7 +20,7 @@ import yaml
 
 from ..content_rules import docs_url_problem, kubernetes_version_problem
 from ..quizzes.files import FINAL_ASSESSMENT_FILE, QUIZ_SUFFIX, read_quiz
-from .markdown import GlossaryEntry, find_references, normalize_source, render_markdown
+from .markdown import RENDERING_VERSION, GlossaryEntry, find_references, normalize_source, render_markdown
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 HEADING_ID = re.compile(r'<h[1-6][^>]* id="([^"]+)"')
@@ -544,8 +544,14 @@ def read_curriculum(content_dir):
         raise CurriculumError(errors)
 
     checksums = {
-        path.relative_to(content_dir).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        path.relative_to(content_dir).as_posix(): _checksum(path)
         for path in sorted(content_dir.rglob("*"))
         if path.is_file() and path.suffix in {".md", ".yaml"}
     }
     return Curriculum(journeys=journeys, glossary=glossary, checksums=checksums)
+
+
+def _checksum(path):
+    """What the loader compares to tell a changed file; for a lesson, how it is rendered counts too."""
+    salt = f"rendering {RENDERING_VERSION}\n".encode() if path.suffix == ".md" else b""
+    return hashlib.sha256(salt + path.read_bytes()).hexdigest()

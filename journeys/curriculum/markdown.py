@@ -8,9 +8,13 @@ learner's page.
 Two extensions to plain Markdown exist for lesson authors:
 
 * ``[[slug]]`` / ``[[slug|shown text]]`` marks a glossary term. It renders as a link to the
-  glossary with the definition in a tooltip that opens on hover and on keyboard focus.
+  glossary with the definition in a tooltip that opens on hover and on keyboard focus (and, with
+  static/js/site.js, on a click, a tap or Enter, in place).
 * ``[text](lesson:slug)`` / ``[text](lesson:slug#anchor)`` links to another lesson of the same
   journey without hard-coding its URL.
+
+Every table comes in a box of its own that scrolls sideways (``div.table-scroll``): a keyboard user
+can focus it and scroll it, and a screen reader names it after the table's column headings.
 """
 
 import html
@@ -23,6 +27,10 @@ import nh3
 from django.urls import reverse
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
+
+# Part of each lesson file's recorded checksum: a change to what Markdown becomes (a new version here)
+# makes the next load render every lesson file again, as if each had been edited.
+RENDERING_VERSION = "2"
 
 GLOSSARY_REFERENCE = re.compile(r"\[\[([a-z0-9]+(?:-[a-z0-9]+)*)(?:\|([^\]\n]+))?\]\]")
 LESSON_LINK = re.compile(r"\]\(lesson:([a-z0-9]+(?:-[a-z0-9]+)*)(?:#([A-Za-z0-9_-]+))?\)")
@@ -70,6 +78,7 @@ ALLOWED_TAGS = {
 # nh3 drops `class` by default; highlighting, admonitions and glossary tooltips depend on it.
 ALLOWED_ATTRIBUTES = {
     "*": {"class", "id"},
+    "div": {"role", "tabindex", "aria-label"},
     "a": {"href", "title", "aria-describedby"},
     "span": {"role"},
     "abbr": {"title"},
@@ -176,6 +185,50 @@ class _LessonLinkProcessor(Treeprocessor):
             link.set("href", f"{url}#{anchor}" if anchor else url)
 
 
+TABLE_NAME_LENGTH = 80
+
+
+class _TableScrollProcessor(Treeprocessor):
+    """Put each table in a focusable, named region that scrolls sideways when the table is too wide."""
+
+    def run(self, root):
+        for parent in list(root.iter()):
+            for index, child in enumerate(list(parent)):
+                if child.tag != "table":
+                    continue
+                name = _table_name(child)
+                box = ElementTree.Element(
+                    "div", {"class": "table-scroll", "role": "region", "tabindex": "0", "aria-label": name}
+                )
+                box.tail, child.tail = child.tail, None
+                parent.remove(child)
+                box.append(child)
+                parent.insert(index, box)
+
+
+def _cell_text(cell):
+    # A glossary term's tooltip is inside the cell, but it is not part of the heading.
+    parts = []
+
+    def walk(element):
+        if "gloss-tip" in element.get("class", ""):
+            return
+        parts.append(element.text or "")
+        for sub in element:
+            walk(sub)
+            parts.append(sub.tail or "")
+
+    walk(cell)
+    return " ".join("".join(parts).split())
+
+
+def _table_name(table):
+    headings = [_cell_text(cell) for cell in table.iter("th")]
+    headings = [heading for heading in headings if heading]
+    name = "Table: " + ", ".join(headings) if headings else "Table"
+    return name if len(name) <= TABLE_NAME_LENGTH else name[: TABLE_NAME_LENGTH - 1].rstrip(", ") + "…"
+
+
 class _JourneyExtension(markdown.Extension):
     def __init__(self, journey_slug, glossary, known_lessons):
         super().__init__()
@@ -187,6 +240,8 @@ class _JourneyExtension(markdown.Extension):
         # Above the link pattern (160) so `[[x]]` is never read as a reference link.
         md.inlinePatterns.register(_GlossaryProcessor(GLOSSARY_REFERENCE.pattern, md, self.glossary), "glossary", 175)
         md.treeprocessors.register(_LessonLinkProcessor(md, self.journey_slug, self.known_lessons), "lesson_links", 5)
+        # After the inline processor (20), so a heading's text is final when the table is named.
+        md.treeprocessors.register(_TableScrollProcessor(md), "table_scroll", 4)
 
 
 def _flatten_toc(tokens):

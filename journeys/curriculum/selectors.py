@@ -6,10 +6,11 @@ Each returns everything its page needs in a fixed number of queries.
 import unicodedata
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.http import Http404
+from django.urls import reverse
 
-from ..models import GlossaryTerm, Journey, Lesson, can_preview_drafts
+from ..models import GlossaryTerm, Journey, Lesson, Quiz, can_preview_drafts
 from ..pages.content_version import cached
 from .markdown import lesson_url
 
@@ -23,6 +24,8 @@ class OutlineLesson:
     minutes: int
     is_published: bool
     url: str
+    # Whether the lesson ends with a quiz this audience may see (published, for learners).
+    has_quiz: bool = False
 
 
 @dataclass
@@ -41,6 +44,8 @@ class OutlineModule:
 class JourneyOutline:
     journey: Journey
     modules: list
+    # The final assessment's address, when this audience may see one; "" otherwise.
+    final_assessment_url: str = ""
 
     @property
     def lessons(self):
@@ -77,11 +82,15 @@ def journey_outline_for_user(*, user, journey):
 
 
 def _journey_outline(*, user, journey):
+    # Which lessons have a quiz, and whether the journey has a final assessment, ride along in the
+    # two queries the outline makes anyway, so a page listing them costs nothing more.
+    quizzes = Quiz.objects.visible_to(user)
     lessons = (
         Lesson.objects.visible_to(user)
         .filter(journey=journey)
         .in_outline_order()
         .only("slug", "title", "summary", "minutes", "is_published", "module_id")
+        .annotate(has_quiz=Exists(quizzes.filter(lesson=OuterRef("pk"))))
     )
     by_module = {}
     for lesson in lessons:
@@ -94,15 +103,26 @@ def _journey_outline(*, user, journey):
                 minutes=lesson.minutes,
                 is_published=lesson.is_published,
                 url=lesson_url(journey.slug, lesson.slug),
+                has_quiz=lesson.has_quiz,
             )
         )
+    module_rows = list(
+        journey.modules.order_by("order", "id").annotate(
+            final_assessment=Exists(quizzes.filter(journey=OuterRef("journey"), is_final=True))
+        )
+    )
     modules = [
         OutlineModule(
             slug=module.slug, title=module.title, summary=module.summary, lessons=by_module.get(module.id, [])
         )
-        for module in journey.modules.order_by("order", "id")
+        for module in module_rows
     ]
-    return JourneyOutline(journey=journey, modules=[module for module in modules if module.lessons])
+    final_url = ""
+    if any(module.final_assessment for module in module_rows):
+        final_url = reverse("journeys:assessment", kwargs={"journey_slug": journey.slug})
+    return JourneyOutline(
+        journey=journey, modules=[module for module in modules if module.lessons], final_assessment_url=final_url
+    )
 
 
 def lesson_for_user(*, user, journey_slug, lesson_slug):

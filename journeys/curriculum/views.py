@@ -12,8 +12,8 @@ from ..learners import learner_for
 from ..pages import Page, cached_page
 from ..progress import selectors as progress_selectors
 from ..progress.panels import lesson_reading
-from ..quizzes import selectors as quiz_selectors
 from ..quizzes.panels import lesson_quiz_context
+from ..sandbox.labs import labs_by_lesson
 from ..sandbox.panels import lab_panels_context
 from . import selectors
 from .landing import landing_journeys
@@ -42,7 +42,6 @@ def journey_detail(request, journey_slug):
         "completed": completed,
         "progress": progress,
         "module_progress": module_progress,
-        "has_final_assessment": quiz_selectors.has_final_assessment(journey=journey, user=request.user),
     }
     return render(request, "curriculum/journey_detail.html", context)
 
@@ -64,6 +63,7 @@ def lesson_detail(request, journey_slug, lesson_slug):
         "next": following,
         **progress,
         "lab_panels": lab_panels_context(request, lesson),
+        "outline_labs": labs_by_lesson(),
         **lesson_quiz_context(request, lesson),
     }
     return Page(request, "curriculum/lesson_detail.html", context, learner=learner, fresh_for=fresh_for)

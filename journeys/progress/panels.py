@@ -39,6 +39,7 @@ def lesson_reading(*, learner, lesson, outline):
     completed = {lesson_id for lesson_id, (done, _) in rows.items() if done}
     progress, module_progress = selectors.outline_progress(outline, completed)
     context = {
+        "completed": completed,
         "is_complete": lesson.pk in completed,
         "progress": progress,
         "module_progress": module_progress.get(lesson.module.slug),

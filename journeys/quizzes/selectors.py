@@ -300,8 +300,3 @@ def attach_submitted_answers(questions, data):
 def quiz_passed(*, learner, quiz):
     """Whether ``learner`` passed ``quiz`` at least once."""
     return learner.records(QuizAttempt.objects.filter(quiz=quiz, passed=True)).exists()
-
-
-def has_final_assessment(*, journey, user):
-    """Whether ``user`` can take the journey's final assessment (staff: a draft too)."""
-    return Quiz.objects.visible_to(user).filter(journey=journey, is_final=True).exists()

@@ -156,3 +156,11 @@ def unreadable_result(check, exc):
         hint="This is a fault in the portal, not in your work: check again with unmodified kubectl get ... -o yaml "
         "output, and tell your administrator if it keeps happening.",
     )
+
+
+def labs_by_lesson():
+    """{lesson slug: its labs, in page order}, for an outline that lists every lesson's labs (no query)."""
+    grouped = {}
+    for lab in LABS.values():
+        grouped.setdefault(lab.lesson, []).append(lab)
+    return grouped

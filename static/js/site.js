@@ -30,6 +30,31 @@
     });
   }
 
+  // A table wider than its box says so in words above it (the shadow at its edge says it too, without
+  // JavaScript), and only a box that really scrolls keeps its tab stop.
+  var tableCount = 0;
+  function tableHints(root) {
+    root.querySelectorAll(".table-scroll").forEach(function (box) {
+      var hint = box.previousElementSibling;
+      if (!hint || !hint.classList.contains("table-scroll__hint")) {
+        hint = document.createElement("p");
+        hint.className = "table-scroll__hint";
+        hint.id = "table-hint-" + (++tableCount);
+        hint.textContent = "This table is wider than the screen: scroll it sideways to see every column →";
+        box.parentNode.insertBefore(hint, box);
+      }
+      var overflows = box.scrollWidth > box.clientWidth + 1;
+      hint.hidden = !overflows;
+      if (overflows) {
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("aria-describedby", hint.id);
+      } else {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("aria-describedby");
+      }
+    });
+  }
+
   function flash(button, text) {
     button.textContent = text;
     window.setTimeout(function () { button.textContent = "Copy"; }, 1800);
@@ -38,7 +63,94 @@
   // WCAG 1.4.13: a tooltip that opened on hover or focus can be dismissed without moving away.
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") return;
-    document.querySelectorAll(".gloss").forEach(function (term) { term.classList.add("is-dismissed"); });
+    document.querySelectorAll(".gloss").forEach(function (term) {
+      term.classList.add("is-dismissed");
+      if (term.classList.contains("is-open")) setTermOpen(term, false);
+    });
+    var menu = document.querySelector(".site-menu[open]");
+    if (menu && menu.contains(document.activeElement)) {
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    }
+  });
+
+  // --- Glossary terms ---
+  // A click, a tap or Enter on a term opens its definition where it is, instead of leaving the
+  // lesson for the glossary; the same again, Escape or a click elsewhere closes it. Without this
+  // file the term stays a link to the glossary, and its definition still opens on hover and focus.
+  function enhanceTerms(root) {
+    root.querySelectorAll(".gloss-term").forEach(function (link) {
+      if (link.hasAttribute("aria-expanded")) return;
+      link.setAttribute("aria-expanded", "false");
+      link.setAttribute("aria-controls", link.getAttribute("aria-describedby"));
+    });
+  }
+
+  function setTermOpen(term, open) {
+    term.classList.toggle("is-open", open);
+    var link = term.querySelector(".gloss-term");
+    if (link) link.setAttribute("aria-expanded", String(open));
+    if (open) {
+      term.classList.remove("is-dismissed");
+      placeTip(term);
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    var link = target.closest && target.closest(".gloss-term");
+    var term = link && link.closest(".gloss");
+    document.querySelectorAll(".gloss.is-open").forEach(function (open) {
+      if (open !== term) setTermOpen(open, false);
+    });
+    document.querySelectorAll(".site-menu[open]").forEach(function (menu) {
+      if (!menu.contains(target)) menu.open = false;
+    });
+    // A click meant to open the glossary in a new tab or window still does.
+    if (!term || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
+    event.preventDefault();
+    var opening = !term.classList.contains("is-open");
+    setTermOpen(term, opening);
+    // Closing: the term keeps focus (and maybe the pointer), which would show the definition again.
+    if (!opening) term.classList.add("is-dismissed");
+  });
+
+  // A definition near an edge of the window would be cut off: move it back inside, or above the
+  // term when there is no room below. Measured each time it opens, as the page may have scrolled.
+  var EDGE = 8;
+  function placeTip(term) {
+    var tip = term.querySelector(".gloss-tip");
+    if (!tip) return;
+    term.classList.remove("gloss--above");
+    tip.style.setProperty("--gloss-shift", "0px");
+    var box = tip.getBoundingClientRect();
+    if (!box.width) return;
+    var width = document.documentElement.clientWidth;
+    // A margin from the edge when there is room for one; a definition as wide as the window gets none.
+    var margin = Math.min(EDGE, Math.max(0, (width - box.width) / 2));
+    var shift = 0;
+    if (box.right > width - margin) shift = width - margin - box.right;
+    if (box.left + shift < margin) shift = margin - box.left;
+    if (shift) tip.style.setProperty("--gloss-shift", Math.round(shift) + "px");
+    var link = term.querySelector(".gloss-term");
+    var above = link.getBoundingClientRect().top - box.height - EDGE;
+    if (box.bottom > document.documentElement.clientHeight - EDGE && above >= EDGE) term.classList.add("gloss--above");
+  }
+
+  document.addEventListener("mouseover", function (event) {
+    var term = event.target.closest && event.target.closest(".gloss");
+    if (term && !term.contains(event.relatedTarget)) placeTip(term);
+  });
+  document.addEventListener("focusin", function (event) {
+    var term = event.target.closest && event.target.closest(".gloss");
+    if (term) placeTip(term);
+  });
+  // A definition closed under the pointer opens on hover again once the pointer has left the term.
+  document.addEventListener("mouseout", function (event) {
+    var term = event.target.closest && event.target.closest(".gloss.is-dismissed");
+    if (term && !term.contains(event.relatedTarget) && !term.contains(document.activeElement)) {
+      term.classList.remove("is-dismissed");
+    }
   });
   document.addEventListener("focusin", clearDismissed);
   document.addEventListener("mouseover", clearDismissed);
@@ -120,7 +232,14 @@
     else panel.insertBefore(alert, panel.firstChild);
   }
 
-  document.addEventListener("DOMContentLoaded", function () { addCopyButtons(document); focusableScrollers(document); });
-  document.addEventListener("htmx:afterSwap", function (event) { addCopyButtons(event.target); focusableScrollers(event.target); });
-  window.addEventListener("resize", function () { focusableScrollers(document); });
+  function enhance(root) {
+    addCopyButtons(root);
+    focusableScrollers(root);
+    tableHints(root);
+    enhanceTerms(root);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { enhance(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { enhance(event.target); });
+  window.addEventListener("resize", function () { focusableScrollers(document); tableHints(document); });
 })();

@@ -48,7 +48,7 @@ def test_signup_creates_an_account_and_keeps_anonymous_progress(client):
     }
     assert not LessonProgress.objects.filter(user=None).exists()
     dashboard = client.get(reverse("journeys:dashboard")).content.decode()
-    assert "2 of 2 lessons (100%)" in dashboard
+    assert "2 of 2 lessons complete" in dashboard
 
 
 def test_login_merges_anonymous_progress_into_an_existing_account(client, user):

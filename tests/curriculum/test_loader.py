@@ -145,6 +145,17 @@ def test_forced_reload_of_unchanged_files_writes_nothing(content_copy):
 
 
 @pytest.mark.django_db
+def test_a_new_way_of_rendering_renders_every_lesson_again(content_copy, monkeypatch):
+    load(content_copy)
+    Lesson.objects.update(body_html="<p>rendered the old way</p>")
+    load(content_copy)
+    assert set(Lesson.objects.values_list("body_html", flat=True)) == {"<p>rendered the old way</p>"}
+    monkeypatch.setattr("journeys.curriculum.files.RENDERING_VERSION", "next")
+    load(content_copy)
+    assert not Lesson.objects.filter(body_html="<p>rendered the old way</p>").exists()
+
+
+@pytest.mark.django_db
 def test_changed_file_is_reloaded_and_admin_edits_elsewhere_survive(content_copy):
     load(content_copy)
     Lesson.objects.filter(slug="jobs").update(title="Jobs, edited in admin")

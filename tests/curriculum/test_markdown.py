@@ -90,3 +90,22 @@ def test_plain_text_leaves_out_tooltips_and_permalinks():
     rendered = render("## Title\n\nA [[pod]] runs.")
     assert plain_text(rendered.html) == "Title A Pod runs."
     assert rendered.text == "Title A Pod runs."
+
+
+def test_a_table_sits_in_a_focusable_region_named_after_its_headings():
+    html = render("Intro\n\n| Kind | What a [[pod]] does |\n|---|---|\n| Job | `runs once` |\n\nAfter").html
+    assert html.count('<div aria-label="Table: Kind, What a Pod does" class="table-scroll" role="region"') == 1
+    assert 'tabindex="0"><table>' in html and "</table></div>\n<p>After</p>" in html
+    assert "smallest unit" not in html.split('class="table-scroll"')[0]  # the tooltip is not in the name
+
+
+def test_a_table_without_headings_is_still_named():
+    html = render("<table><tr><td>a</td></tr></table>\n\n| a |\n|---|\n| b |").html
+    assert 'aria-label="Table: a"' in html
+
+
+def test_a_long_table_name_is_cut_short():
+    columns = " | ".join(f"Column number {index}" for index in range(12))
+    html = render(f"| {columns} |\n|{'---|' * 12}\n|{' x |' * 12}").html
+    name = html.split('aria-label="')[1].split('"')[0]
+    assert name.startswith("Table: Column number 0, Column number 1") and name.endswith("…") and len(name) <= 80

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from journeys.models import GlossaryTerm, Journey, Lesson
+from journeys.models import GlossaryTerm, Journey, Lesson, Quiz
 from tests import factories
 
 JOURNEY_URL = "/journeys/intermediate-app-developer/"
@@ -176,5 +176,54 @@ def test_cached_outline_follows_admin_changes(client, curriculum):
 @pytest.mark.parametrize("lessons", [3, 15])
 def test_journey_page_query_count_does_not_grow_with_lessons(client, db, django_assert_num_queries, lessons):
     journey, _ = build_journey(lessons)
-    with django_assert_num_queries(4):
+    # The journey, and the outline's lessons and modules (which also say whether there is a final
+    # assessment); a reader with no session has no progress to read.
+    with django_assert_num_queries(3):
         assert client.get(journey.get_absolute_url()).status_code == 200
+
+
+# --- The journey's outline beside a lesson ---
+
+
+def outline_of(page):
+    return page.split('aria-label="All lessons in this journey"')[1].split("</nav>")[0]
+
+
+def test_the_outline_lists_labs_by_title_quizzes_and_the_final_assessment(client, statefulsets):
+    outline = outline_of(client.get(statefulsets.get_absolute_url()).content.decode())
+    url = statefulsets.get_absolute_url()
+    assert f'<a href="{url}#lab-stateful-web">Lab: A StatefulSet with stable names and storage</a>' in outline
+    assert "Lab: stateful-web" not in outline
+    assert f'<a href="{url}#quiz">Quiz</a>' in outline
+    assert outline.count(">Quiz</a>") == Lesson.objects.filter(quiz__isnull=False).count()
+    assert "Break and fix: Fix a hardened web server that crashes</a>" in outline
+    assert outline.rstrip().endswith(f'<a href="{JOURNEY_URL}assessment/">Final assessment</a></p>')
+
+
+def test_the_outline_marks_the_current_lesson_and_the_complete_ones(client, user, statefulsets):
+    client.force_login(user)
+    jobs = Lesson.objects.get(slug="jobs")
+    client.post(reverse("journeys:lesson_complete", args=[jobs.pk]))
+    outline = outline_of(client.get(statefulsets.get_absolute_url()).content.decode())
+    assert '<li class="outline__current">' in outline
+    assert '<span aria-current="page">StatefulSets</span>' in outline
+    assert outline.count('<span class="visually-hidden">(complete)</span>') == 1
+    assert outline.split(">Jobs</a>")[1].lstrip().startswith('<span class="done-mark"')
+
+
+def test_marking_a_lesson_complete_also_marks_it_in_the_outline(client, statefulsets):
+    url = reverse("journeys:lesson_complete", args=[statefulsets.pk])
+    swapped = client.post(url, headers={"HX-Request": "true"}).content.decode()
+    assert '<span id="outline-current-mark" hx-swap-oob="true"> <span class="done-mark"' in swapped
+    undone = client.post(url, {"undo": "1"}, headers={"HX-Request": "true"}).content.decode()
+    assert '<span id="outline-current-mark" hx-swap-oob="true"></span>' in undone
+
+
+def test_learners_see_no_draft_quiz_nor_final_assessment_in_the_outline(client, statefulsets):
+    Quiz.objects.filter(lesson=statefulsets).update(is_published=False)
+    Quiz.objects.filter(is_final=True).update(is_published=False)
+    page = client.get(statefulsets.get_absolute_url()).content.decode()
+    outline = outline_of(page)
+    assert f'href="{statefulsets.get_absolute_url()}#quiz"' not in outline
+    assert "Final assessment" not in outline
+    assert "final assessment" not in client.get(JOURNEY_URL).content.decode()

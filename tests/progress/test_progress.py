@@ -28,9 +28,9 @@ def test_mark_complete_with_htmx_updates_button_and_progress_bar(client, journey
     content = response.content.decode()
     assert "You have completed this lesson." in content
     assert 'id="journey-progress"' in content and 'hx-swap-oob="true"' in content
-    assert "1 of 3 lessons (33%)" in content
+    assert "1 of 3 lessons complete" in content
     undo = client.post(url, {"undo": "1"}, headers={"HX-Request": "true"}).content.decode()
-    assert "Mark this lesson as complete" in undo and "0 of 3 lessons (0%)" in undo
+    assert "Mark this lesson as complete" in undo and "0 of 3 lessons complete" in undo
 
 
 def test_mark_complete_without_javascript_redirects_back(client, journey_with_lessons):
@@ -38,15 +38,15 @@ def test_mark_complete_without_javascript_redirects_back(client, journey_with_le
     response = client.post(reverse("journeys:lesson_complete", args=[lessons[1].pk]))
     assert response.status_code == 302 and response["Location"] == lessons[1].get_absolute_url()
     page = client.get(lessons[1].get_absolute_url()).content.decode()
-    assert "You have completed this lesson." in page and "1 of 3 lessons (33%)" in page
+    assert "You have completed this lesson." in page and "1 of 3 lessons complete" in page
 
 
 def test_journey_page_shows_progress_and_checkmarks(client, journey_with_lessons):
     journey, lessons = journey_with_lessons
     client.post(reverse("journeys:lesson_complete", args=[lessons[2].pk]))
     page = client.get(journey.get_absolute_url()).content.decode()
-    assert "Your progress: 1 of 3 lessons (33%)" in page
-    assert page.count("(completed)") == 1
+    assert "Your progress: 1 of 3 lessons complete" in page
+    assert page.count("(complete)") == 1
 
 
 def test_completing_an_unpublished_lesson_is_404(client, journey_with_lessons):
