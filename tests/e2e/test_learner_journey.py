@@ -115,6 +115,10 @@ def test_a_new_learner_goes_from_sign_up_to_a_verified_certificate(site, page, b
     assert_same_page(page)
     lab.locator(".lab__result").evaluate("result => result.scrollIntoView({block: 'start'})")
     screenshot(page, "lab-result")
+    advice = lab.locator(".advice").first
+    expect(advice.locator(".advice__object")).to_be_visible()
+    advice.evaluate("section => section.scrollIntoView({block: 'start'})")
+    screenshot(page, "lab-advice")
     lab.get_by_label("Paste the output of").fill(lab_output("stateful-web", "pass.yaml"))
     lab.get_by_role("button", name="Check pasted output").click()
     expect(lab.get_by_role("status")).to_contain_text("Every required check passes")

@@ -9,7 +9,7 @@ from journeys.models import Lesson
 from journeys.progress import services
 from tests import factories
 
-from .support import JOURNEY, axe_violations, horizontal_overflow, lesson_url, log_in
+from .support import JOURNEY, axe_violations, horizontal_overflow, lesson_url, log_in, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -71,6 +71,8 @@ def test_on_a_phone_the_lesson_starts_on_the_first_screen(site, open_page, schem
     crumbs = box(page.locator(".breadcrumb ol"))
     assert crumbs["height"] < 2 * crumbs["line"], "the breadcrumb keeps to one line"
     assert horizontal_overflow(page)["excess"] <= 0
+    if scheme == "light":
+        screenshot(page, "lesson-phone")
 
     # The menu opens from its button, shows every way on, and Escape closes it again.
     nav = page.get_by_role("navigation", name="Main")
