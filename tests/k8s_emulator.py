@@ -140,6 +140,7 @@ class RecordedRequest(NamedTuple):
 class _Rule:
     pattern: re.Pattern[str]
     remaining: int | None
+    method: str | None
 
 
 @dataclass
@@ -611,23 +612,25 @@ class KubeEmulator:
         times: int | None = None,
         *,
         retry_after: float | None = None,
+        method: str | None = None,
     ) -> None:
         """Answer requests whose path matches ``path_pattern`` (re.search) with an error Status.
 
-        The first matching fault wins; ``times`` limits how many requests it affects. A
+        The first matching fault wins; ``times`` limits how many requests it affects; ``method``
+        ("DELETE") limits it to requests of that method. A
         ``retry_after`` adds the header, which makes urllib3's default retry policy retry
         429/503 answers on its own.
         """
         if not 400 <= status <= 599:
             raise ValueError("fail() injects errors; status must be 4xx or 5xx")
-        fault = _Fault(re.compile(path_pattern), times, status, message, reason, retry_after)
+        fault = _Fault(re.compile(path_pattern), times, method, status, message, reason, retry_after)
         with self._lock:
             self._faults.append(fault)
 
-    def delay(self, path_pattern: str, seconds: float, times: int | None = None) -> None:
+    def delay(self, path_pattern: str, seconds: float, times: int | None = None, *, method: str | None = None) -> None:
         """Sleep before answering matching requests; every matching delay adds up."""
         with self._lock:
-            self._delays.append(_Delay(re.compile(path_pattern), times, seconds))
+            self._delays.append(_Delay(re.compile(path_pattern), times, method, seconds))
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -694,10 +697,10 @@ class KubeEmulator:
     # -- request handling ----------------------------------------------------------
 
     @staticmethod
-    def _consume(rules: list, path: str, *, first_only: bool = False) -> list:
+    def _consume(rules: list, method: str, path: str, *, first_only: bool = False) -> list:
         matched = []
         for rule in list(rules):
-            if not rule.pattern.search(path):
+            if not rule.pattern.search(path) or rule.method not in (None, method):
                 continue
             matched.append(rule)
             if rule.remaining is not None:
@@ -715,8 +718,8 @@ class KubeEmulator:
         data = self._read_body(handler)
         with self._lock:
             self._requests.append(RecordedRequest(method, path, url.query))
-            delays = self._consume(self._delays, path)
-            faults = self._consume(self._faults, path, first_only=True)
+            delays = self._consume(self._delays, method, path)
+            faults = self._consume(self._faults, method, path, first_only=True)
         for delay in delays:
             if self._stopping.wait(delay.seconds):
                 handler.close_connection = True

@@ -324,8 +324,10 @@ class Provisioner:
                 raise
             # Someone (a second click) created it meanwhile, or it began terminating: look again.
             state = self._state(api, namespace)
-            if state != ACTIVE:
+            if state == TERMINATING:
                 raise ProvisioningError("terminating", _STATE_MESSAGES[TERMINATING], detail=exc.detail) from None
+            if state == ABSENT:
+                raise
             return False
         return True
 
