@@ -277,11 +277,8 @@ def test_a_role_binding_grants_in_its_namespace_only(kube_emulator, worker):
 
 
 def test_a_role_in_the_namespace_and_resource_names(kube_emulator, worker):
-    kube_emulator.add({
-        "kind": "Role",
-        "metadata": {"name": "one-quota", "namespace": NS},
-        "rules": [{"apiGroups": [""], "resources": ["resourcequotas"], "verbs": ["get", "delete"], "resourceNames": ["mine"]}],
-    })  # fmt: skip
+    rule = {"apiGroups": [""], "resources": ["resourcequotas"], "verbs": ["get", "delete"], "resourceNames": ["mine"]}
+    kube_emulator.add({"kind": "Role", "metadata": {"name": "one-quota", "namespace": NS}, "rules": [rule]})
     kube_emulator.add(binding("one", "Role", "one-quota"))
     for name in ("mine", "theirs"):
         kube_emulator.add({"kind": "ResourceQuota", "metadata": {"name": name, "namespace": NS}, "spec": {}})
