@@ -5,6 +5,7 @@ from a sandbox can do every lab there (each reference solution applies) and noth
 guard ResourceQuota and LimitRange are out of the learner's reach.
 """
 
+import kubernetes_validate
 import pytest
 import yaml
 
@@ -12,6 +13,7 @@ from journeys.sandbox.labs import SOLUTIONS_DIR
 from journeys.sandbox.provisioning import GUARD_NAME, Provisioner
 from tests.sandbox.provisioning_support import (
     LEARNER_MANIFEST,
+    PROVISIONER_MANIFEST,
     PROVISIONER_TOKEN,
     call,
     load_rbac,
@@ -175,3 +177,9 @@ def test_the_learner_role_names_no_guard_and_grants_no_escalation():
         assert "*" not in rule["apiGroups"] and "*" not in rule["resources"]
         if {"update", "patch", "delete"} & set(rule["verbs"]):
             assert not {"resourcequotas", "limitranges"} & set(rule["resources"]) or rule.get("resourceNames")
+
+
+@pytest.mark.parametrize("path", [LEARNER_MANIFEST, PROVISIONER_MANIFEST], ids=lambda path: path.name)
+def test_the_manifests_are_valid_kubernetes(path):
+    for document in manifest_documents(path):
+        kubernetes_validate.validate(document, "1.32.0", strict=True)
