@@ -376,3 +376,5 @@ SANDBOX_LIMITS = json.loads(
 )
 # How long a reset waits for the old namespace to go before answering "still being removed".
 SANDBOX_RESET_WAIT = float(os.environ.get("SANDBOX_RESET_WAIT", "3"))
+# Days without use after which `manage.py expire_sandboxes` removes a sandbox; 0 keeps them.
+SANDBOX_EXPIRE_DAYS = int(os.environ.get("SANDBOX_EXPIRE_DAYS", "0"))

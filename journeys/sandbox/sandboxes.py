@@ -126,9 +126,19 @@ def delete_sandbox(user, *, actor=None, provisioner=None):
     sandbox = sandbox_for(user)
     if sandbox is None:
         return None
-    state = _apply(sandbox, Action.DELETE, "delete", provisioner, actor=actor, learner=user)
-    reason = "terminating" if state == TERMINATING else "already gone" if state == ABSENT else ""
-    _record(Action.DELETE, sandbox.namespace, actor=actor, learner=user, outcome=Outcome.OK, reason=reason)
+    return remove_sandbox(sandbox, actor=actor, provisioner=provisioner)
+
+
+def remove_sandbox(sandbox, *, actor=None, provisioner=None, why=""):
+    """Remove one sandbox (also one whose account is gone); the row goes, the event stays.
+
+    Returns the namespace; raises ProvisioningError (recorded) when the cluster refuses.
+    """
+    learner = sandbox.user
+    state = _apply(sandbox, Action.DELETE, "delete", provisioner, actor=actor, learner=learner)
+    outcome_text = "terminating" if state == TERMINATING else "already gone" if state == ABSENT else ""
+    reason = "; ".join(part for part in (why, outcome_text) if part)
+    _record(Action.DELETE, sandbox.namespace, actor=actor, learner=learner, outcome=Outcome.OK, reason=reason)
     namespace = sandbox.namespace
     sandbox.delete()
     return namespace
