@@ -225,18 +225,29 @@ class Provisioner:
                     _STATE_MESSAGES[state],
                     detail=f"token asked for namespace {namespace} in state {state}",
                 )
-            answer = self._call(
-                lambda: client.CoreV1Api(api).create_namespaced_service_account_token(
-                    SERVICE_ACCOUNT,
-                    namespace,
-                    {"spec": {"expirationSeconds": self.settings.token_seconds}},
-                    _preload_content=False,
-                    _request_timeout=self._timeout,
-                ),
-                verb="create",
-                resource="serviceaccounts/token",
-                namespace=namespace,
-            )
+            try:
+                answer = self._call(
+                    lambda: client.CoreV1Api(api).create_namespaced_service_account_token(
+                        SERVICE_ACCOUNT,
+                        namespace,
+                        {"spec": {"expirationSeconds": self.settings.token_seconds}},
+                        _preload_content=False,
+                        _request_timeout=self._timeout,
+                    ),
+                    verb="create",
+                    resource="serviceaccounts/token",
+                    namespace=namespace,
+                )
+            except ProvisioningError as exc:
+                if exc.code != "not-found":
+                    raise
+                # The learner may delete ServiceAccounts in their namespace, this one included.
+                raise ProvisioningError(
+                    "incomplete",
+                    "Your sandbox has lost the account its kubeconfig uses. Create your sandbox again to repair it; "
+                    "your objects stay.",
+                    detail=exc.detail,
+                ) from None
             status = answer.get("status") or {}
             token, expires = status.get("token"), status.get("expirationTimestamp") or ""
             if not isinstance(token, str) or not token:

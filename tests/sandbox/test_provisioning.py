@@ -125,6 +125,18 @@ def test_the_kubeconfig_names_the_learner_server_and_the_ca(cluster, tmp_path):
     assert config["users"][0]["user"] == {"token": "t0ken"}
 
 
+def test_a_sandbox_whose_account_was_deleted_is_repaired_by_create(cluster, provisioner):
+    provisioner.create(NS)
+    cluster.remove("ServiceAccount", "learner", NS)
+
+    error = error_of(lambda: provisioner.credentials(NS))
+
+    assert error.code == "incomplete"
+    assert "Create your sandbox again" in error.message
+    provisioner.create(NS)
+    assert provisioner.credentials(NS).token
+
+
 def test_no_token_without_a_sandbox(provisioner):
     error = error_of(lambda: provisioner.credentials(NS))
 
