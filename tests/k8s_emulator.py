@@ -856,13 +856,13 @@ class KubeEmulator:
                 {"kind": resource.kind},
             )  # fmt: skip
         if resource.plural == "namespaces":
-            if len(name) > 63 or not _DNS_LABEL.match(name):
+            if len(name) > 63 or not _DNS_LABEL.fullmatch(name):
                 return self._invalid(
                     resource, name, "metadata.name", name,
                     "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
                     "and must start and end with an alphanumeric character",
                 )  # fmt: skip
-        elif resource.group != RBAC_GROUP and (len(name) > 253 or not _DNS_SUBDOMAIN.match(name)):
+        elif resource.group != RBAC_GROUP and (len(name) > 253 or not _DNS_SUBDOMAIN.fullmatch(name)):
             return self._invalid(
                 resource, name, "metadata.name", name,
                 "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'",

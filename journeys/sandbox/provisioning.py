@@ -45,7 +45,7 @@ def namespace_problem(name):
         return "a namespace needs a name"
     if len(name) > 63:
         return "a namespace name has at most 63 characters"
-    if not DNS_LABEL.match(name):
+    if not DNS_LABEL.fullmatch(name):
         return "a namespace name uses lowercase letters, digits and hyphens, and starts and ends with a letter or digit"
     return ""
 

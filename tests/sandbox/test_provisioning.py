@@ -190,7 +190,7 @@ def test_a_namespace_the_portal_did_not_make_is_refused(cluster, provisioner):
     assert cluster.get("Namespace", NS, "") is not None
 
 
-@pytest.mark.parametrize("name", ["", "Learn-Ada", "learn_ada", "-ada", "a" * 64, "ada.learn"])
+@pytest.mark.parametrize("name", ["", "Learn-Ada", "learn_ada", "-ada", "a" * 64, "ada.learn", "learn-ada\n"])
 def test_a_bad_name_is_refused_before_any_call(cluster, provisioner, name):
     cluster.reset_requests()
 
