@@ -581,9 +581,10 @@ def _api_error(exc, *, verb, resource, namespace):
             detail=detail,
         )
     if status == 403:
+        where = "" if resource == "namespaces" else " in your sandbox"
         return ProvisioningError(
             "forbidden",
-            f"The portal is not allowed to {verb} {resource} in your sandbox, so it was not changed. "
+            f"The portal is not allowed to {verb} {resource}{where}, so your sandbox was not changed. "
             "Tell your administrator: the portal's provisioning permissions need to be granted.",
             detail=detail,
         )

@@ -346,3 +346,13 @@ def test_a_name_is_accepted_only_if_it_is_a_dns_label(name):
 def test_the_template_always_yields_a_valid_name_or_none(username):
     name = _dns_label(f"learn-{username}")
     assert name == "" or namespace_problem(name) == ""
+
+
+def test_a_forbidden_namespace_create_names_the_verb_and_resource(cluster, provisioner):
+    cluster.fail(r"/api/v1/namespaces$", 403, method="POST")
+
+    error = error_of(lambda: provisioner.create(NS))
+
+    assert error.code == "forbidden"
+    assert error.message.startswith("The portal is not allowed to create namespaces, so your sandbox was not changed.")
+    assert 'cannot create resource "namespaces"' in error.detail
