@@ -13,6 +13,7 @@ from journeys.sandbox.provisioning import ProvisionerSettings
 RBAC_DIR = Path(settings.BASE_DIR) / "deploy" / "rbac"
 LEARNER_MANIFEST = RBAC_DIR / "sandbox-learner.yaml"
 PROVISIONER_MANIFEST = RBAC_DIR / "sandbox-provisioner.yaml"
+POLICY_MANIFEST = RBAC_DIR / "sandbox-provisioner-policy.yaml"
 PROVISIONER_TOKEN = "provisioner-token"
 PROVISIONER_USER = "system:serviceaccount:kube-journeys:kube-journeys-provisioner"
 

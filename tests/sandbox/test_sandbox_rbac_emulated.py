@@ -10,9 +10,10 @@ import pytest
 import yaml
 
 from journeys.sandbox.labs import SOLUTIONS_DIR
-from journeys.sandbox.provisioning import GUARD_NAME, Provisioner
+from journeys.sandbox.provisioning import GUARD_NAME, MANAGED_BY, MANAGED_BY_LABEL, Provisioner
 from tests.sandbox.provisioning_support import (
     LEARNER_MANIFEST,
+    POLICY_MANIFEST,
     PROVISIONER_MANIFEST,
     PROVISIONER_TOKEN,
     call,
@@ -179,7 +180,22 @@ def test_the_learner_role_names_no_guard_and_grants_no_escalation():
             assert not {"resourcequotas", "limitranges"} & set(rule["resources"]) or rule.get("resourceNames")
 
 
-@pytest.mark.parametrize("path", [LEARNER_MANIFEST, PROVISIONER_MANIFEST], ids=lambda path: path.name)
+@pytest.mark.parametrize("path", [LEARNER_MANIFEST, PROVISIONER_MANIFEST, POLICY_MANIFEST], ids=lambda path: path.name)
 def test_the_manifests_are_valid_kubernetes(path):
     for document in manifest_documents(path):
         kubernetes_validate.validate(document, "1.32.0", strict=True)
+
+
+def test_the_admission_policy_binds_the_provisioner_to_the_portals_namespaces():
+    policy, binding = manifest_documents(POLICY_MANIFEST)
+    [account] = [doc for doc in manifest_documents(PROVISIONER_MANIFEST) if doc["kind"] == "ServiceAccount"]
+    username = f"system:serviceaccount:{account['metadata']['namespace']}:{account['metadata']['name']}"
+
+    assert binding["spec"]["policyName"] == policy["metadata"]["name"]
+    assert binding["spec"]["validationActions"] == ["Deny"]
+    assert policy["spec"]["failurePolicy"] == "Fail"
+    assert f'"{username}"' in policy["spec"]["matchConditions"][0]["expression"]
+    assert {"DELETE", "CREATE", "UPDATE"} == set(policy["spec"]["matchConstraints"]["resourceRules"][0]["operations"])
+    variables = {item["name"]: item["expression"] for item in policy["spec"]["variables"]}
+    assert variables["label"] == f'"{MANAGED_BY_LABEL}"'
+    assert all(f'== "{MANAGED_BY}"' in rule["expression"] for rule in policy["spec"]["validations"])
