@@ -38,9 +38,11 @@ from .models import (
     Lesson,
     LessonProgress,
     Module,
+    ProvisioningEvent,
     Question,
     Quiz,
     QuizAttempt,
+    Sandbox,
     SandboxAssignment,
 )
 from .progress import reports
@@ -582,6 +584,46 @@ class SandboxAssignmentAdmin(admin.ModelAdmin):
     list_display = ["user", "namespace", "context"]
     search_fields = ["user__username", "namespace"]
     raw_id_fields = ["user"]
+
+
+@admin.register(Sandbox)
+class SandboxAdmin(admin.ModelAdmin):
+    """Provisioned sandboxes, read-only: the cluster is changed through the sandbox services, never here."""
+
+    list_display = ["learner", "namespace", "created_at", "last_checked", "state"]
+    list_filter = ["state"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "namespace"]
+    readonly_fields = ["user", "namespace", "state", "created_at", "last_checked", "last_error"]
+
+    @admin.display(description="Learner", ordering="user__username")
+    def learner(self, sandbox):
+        return sandbox.user or "deleted account"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ProvisioningEvent)
+class ProvisioningEventAdmin(admin.ModelAdmin):
+    """The audit trail of provisioning: who asked for what, when, and how it went."""
+
+    list_display = ["created_at", "actor_name", "learner_name", "action", "namespace", "outcome"]
+    list_filter = ["action", "outcome"]
+    search_fields = ["actor_name", "learner_name", "namespace", "reason"]
+    readonly_fields = [field.name for field in ProvisioningEvent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(LabRun)

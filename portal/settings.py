@@ -4,6 +4,7 @@ The defaults are safe for a developer's laptop (`make run`): DEBUG on, SQLite ne
 A production deployment sets DEBUG=false and must then provide SECRET_KEY and ALLOWED_HOSTS.
 """
 
+import json
 import os
 import tempfile
 from datetime import timedelta
@@ -343,3 +344,37 @@ SANDBOX_PASTES_PER_MINUTE_PER_ADDRESS = int(os.environ.get("SANDBOX_PASTES_PER_M
 # for its turn before the learner is asked to send it again.
 SANDBOX_CHECKS_PER_WORKER = int(os.environ.get("SANDBOX_CHECKS_PER_WORKER", "1"))
 SANDBOX_CHECK_WAIT = float(os.environ.get("SANDBOX_CHECK_WAIT", "10"))
+
+# --- Sandbox provisioning (off by default) ---
+# When on, the portal creates each learner's namespace (named by SANDBOX_NAMESPACE_TEMPLATE) with a
+# guard ResourceQuota and LimitRange, and hands out short-lived tokens for it. It uses its own identity,
+# separate from the read-only one above: deploy/rbac/sandbox-provisioner.yaml lists what it may do.
+SANDBOX_PROVISIONING = env_bool("SANDBOX_PROVISIONING", False)
+SANDBOX_PROVISIONER_KUBECONFIG = os.environ.get("SANDBOX_PROVISIONER_KUBECONFIG", "")
+SANDBOX_PROVISIONER_CONTEXT = os.environ.get("SANDBOX_PROVISIONER_CONTEXT", "")
+SANDBOX_PROVISIONER_IN_CLUSTER = env_bool("SANDBOX_PROVISIONER_IN_CLUSTER", False)
+# The API server address written into learners' kubeconfigs, when it differs from the one the portal
+# uses (in a cluster the portal talks to kubernetes.default.svc, which learners cannot reach).
+SANDBOX_LEARNER_SERVER = os.environ.get("SANDBOX_LEARNER_SERVER", "")
+SANDBOX_LEARNER_CLUSTER_ROLE = os.environ.get("SANDBOX_LEARNER_CLUSTER_ROLE", "kube-journeys-learner")
+SANDBOX_TOKEN_SECONDS = int(os.environ.get("SANDBOX_TOKEN_SECONDS", str(8 * 3600)))
+# Pod Security Standard enforced in sandboxes (privileged, baseline or restricted); "restricted" is
+# always warned about, so learners see what a hardened cluster would refuse.
+SANDBOX_POD_SECURITY = os.environ.get("SANDBOX_POD_SECURITY", "baseline")
+# The guard ResourceQuota's spec.hard, and the guard LimitRange's Container entry, as JSON. The
+# guard is larger than the team-quota lab's own quota, so the lab's quota is the one learners feel.
+SANDBOX_QUOTA = json.loads(
+    os.environ.get("SANDBOX_QUOTA")
+    or '{"requests.cpu": "4", "requests.memory": "8Gi", "limits.cpu": "8", "limits.memory": "16Gi", "pods": "40",'
+    ' "persistentvolumeclaims": "5", "requests.storage": "10Gi", "services.loadbalancers": "0",'
+    ' "services.nodeports": "0"}'
+)
+SANDBOX_LIMITS = json.loads(
+    os.environ.get("SANDBOX_LIMITS")
+    or '{"default": {"cpu": "500m", "memory": "256Mi"}, "defaultRequest": {"cpu": "100m", "memory": "128Mi"},'
+    ' "max": {"cpu": "2", "memory": "4Gi"}}'
+)
+# How long a reset waits for the old namespace to go before answering "still being removed".
+SANDBOX_RESET_WAIT = float(os.environ.get("SANDBOX_RESET_WAIT", "3"))
+# Days without use after which `manage.py expire_sandboxes` removes a sandbox; 0 keeps them.
+SANDBOX_EXPIRE_DAYS = int(os.environ.get("SANDBOX_EXPIRE_DAYS", "0"))

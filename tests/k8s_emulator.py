@@ -2,8 +2,11 @@
 
 Tests reach it through the real ``kubernetes`` client and a real kubeconfig file, so URL
 building, the bearer-token header, JSON deserialisation and the client's error mapping are
-all exercised rather than mocked away. Only reads are emulated: the portal inspects
-clusters, it never changes them.
+all exercised rather than mocked away. Reads, and the writes that sandbox provisioning makes:
+create, update, patch and delete of the kinds below, Namespaces that stay Terminating for a
+while after a delete, and TokenRequest. The emulator's own token is allowed everything; tokens
+it issues for a ServiceAccount (and those given to ``add_token``) are authorised by the RBAC
+objects it holds, as the apiserver would (see ``tests.k8s_rbac``).
 
 Typical use::
 
@@ -11,6 +14,10 @@ Typical use::
         kube_emulator.add_namespace("team-a")
         kube_emulator.add({"kind": "Pod", "metadata": {"name": "web", "namespace": "team-a"}, ...})
         kube_emulator.fail(r"/namespaces/team-a/pods$", 403)
+
+    def test_learner_token(kube_emulator, kubeconfig):
+        kube_emulator.namespace_termination_seconds = 2  # a deleted Namespace stays Terminating this long
+        token = kube_emulator.issue_token("learn-ada", "learner")  # the SA must exist; RBAC applies
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import re
 import socket
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -33,6 +41,8 @@ from typing import Any, NamedTuple
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+
+from tests.k8s_rbac import RBAC_GROUP, Identity, Request, allowed, escalation_problem, service_account_identity
 
 DEFAULT_TOKEN = "test-token"
 DEFAULT_USER = "system:serviceaccount:kube-journeys:portal"
@@ -56,6 +66,7 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("services", "Service", "", "v1", True),
     Resource("serviceaccounts", "ServiceAccount", "", "v1", True),
     Resource("configmaps", "ConfigMap", "", "v1", True),
+    Resource("secrets", "Secret", "", "v1", True),
     Resource("resourcequotas", "ResourceQuota", "", "v1", True),
     Resource("limitranges", "LimitRange", "", "v1", True),
     Resource("namespaces", "Namespace", "", "v1", False),
@@ -106,6 +117,13 @@ _DEFAULT_ERRORS: dict[int, tuple[str, str]] = {
 }
 
 _VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+# Subresources the emulator serves: (group, plural, subresource) -> the methods it accepts.
+_SUBRESOURCES = {("", "serviceaccounts", "token"): {"POST"}}
+_RBAC_PLURALS = {"roles", "clusterroles", "rolebindings", "clusterrolebindings"}
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+# The TokenRequest API's bounds on spec.expirationSeconds.
+MIN_TOKEN_SECONDS, MAX_TOKEN_SECONDS, DEFAULT_TOKEN_SECONDS = 600, 2**32, 3600
 
 
 class RecordedRequest(NamedTuple):
@@ -122,6 +140,7 @@ class RecordedRequest(NamedTuple):
 class _Rule:
     pattern: re.Pattern[str]
     remaining: int | None
+    method: str | None
 
 
 @dataclass
@@ -144,6 +163,7 @@ class _Target:
     plural: str
     namespace: str | None
     name: str | None
+    subresource: str | None = None
 
     @property
     def qualified(self) -> str:
@@ -162,9 +182,16 @@ def _parse_path(path: str) -> _Target | None:
     # "/api/v1/namespaces/x" is the Namespace object itself, not a scope prefix.
     if len(rest) >= 3 and rest[0] == "namespaces":
         namespace, rest = rest[1], rest[2:]
-    if len(rest) not in (1, 2):
+    if len(rest) not in (1, 2, 3):
         return None
-    return _Target(group, version, rest[0], namespace, rest[1] if len(rest) == 2 else None)
+    return _Target(
+        group,
+        version,
+        rest[0],
+        namespace,
+        rest[1] if len(rest) >= 2 else None,
+        rest[2] if len(rest) == 3 else None,
+    )
 
 
 def status_body(code: int, reason: str, message: str, details: dict | None = None) -> dict:
@@ -282,6 +309,54 @@ def _field(obj: Any, path: list[str]) -> str:
     return str(obj).lower() if isinstance(obj, bool) else str(obj)
 
 
+def replace_name(target: _Target, name: str, *, subresource: str | None = None) -> _Target:
+    return _Target(target.group, target.version, target.plural, target.namespace, name, subresource)
+
+
+def _merge_patch(current: Any, patch: Any) -> Any:
+    """RFC 7386; also stands in for a strategic merge patch, which differs only on lists of objects."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(current) if isinstance(current, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = _merge_patch(result.get(key), value)
+    return result
+
+
+def _json_patch(document: Any, operations: Any) -> Any:
+    """The add, replace and remove operations of RFC 6902, which is all the client sends."""
+    if not isinstance(operations, list):
+        raise ValueError("a JSON patch is a list of operations")
+    for operation in operations:
+        keys = [part.replace("~1", "/").replace("~0", "~") for part in operation["path"].split("/")[1:]]
+        parent = document
+        for key in keys[:-1]:
+            parent = parent[int(key)] if isinstance(parent, list) else parent[key]
+        last, op = keys[-1], operation["op"]
+        if isinstance(parent, list):
+            index = len(parent) if last == "-" else int(last)
+            if op == "add":
+                parent.insert(index, operation["value"])
+            elif op == "replace":
+                parent[index] = operation["value"]
+            elif op == "remove":
+                del parent[index]
+            else:
+                raise ValueError(f"unsupported op {op!r}")
+        elif op in ("add", "replace"):
+            if op == "replace" and last not in parent:
+                raise KeyError(last)
+            parent[last] = operation["value"]
+        elif op == "remove":
+            del parent[last]
+        else:
+            raise ValueError(f"unsupported op {op!r}")
+    return document
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -338,15 +413,31 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
+@dataclass(frozen=True)
+class _IssuedToken:
+    namespace: str
+    name: str
+    uid: str
+    expires: float  # on the emulator's clock
+
+
 class KubeEmulator:
-    """A read-only Kubernetes API server on 127.0.0.1, served from a daemon thread."""
+    """A Kubernetes API server on 127.0.0.1, served from a daemon thread."""
 
     def __init__(self, token: str = DEFAULT_TOKEN, *, user: str = DEFAULT_USER) -> None:
         self.token = token
         self.user = user
         self.errors: list[BaseException] = []
-        self._lock = threading.Lock()
+        # How long a deleted Namespace stays Terminating before it and its objects are gone.
+        self.namespace_termination_seconds = 0.0
+        # When issued tokens expire is judged by this clock; a test moves it to expire them.
+        self.clock: Callable[[], float] = time.time
+        # Reentrant: a write handler stores objects through the same helpers add() uses.
+        self._lock = threading.RLock()
         self._objects: dict[tuple[str, str, str], dict] = {}
+        self._identities: dict[str, Identity] = {}
+        self._issued: dict[str, _IssuedToken] = {}
+        self._terminating: dict[str, float] = {}
         self._revision = 0
         self._faults: list[_Fault] = []
         self._delays: list[_Delay] = []
@@ -438,12 +529,77 @@ class KubeEmulator:
             }
         )
 
+    def get(self, kind: str, name: str, namespace: str = "default") -> dict | None:
+        resource = _BY_KIND[kind]
+        with self._lock:
+            self._purge_terminated()
+            obj = self._objects.get((resource.plural, namespace if resource.namespaced else "", name))
+        return json.loads(json.dumps(obj)) if obj is not None else None
+
+    def objects(self, kind: str, namespace: str | None = None) -> list[dict]:
+        plural = _BY_KIND[kind].plural
+        with self._lock:
+            self._purge_terminated()
+            return [
+                json.loads(json.dumps(obj))
+                for (p, ns, _), obj in sorted(self._objects.items())
+                if p == plural and namespace in (None, ns)
+            ]
+
+    def finish_termination(self) -> None:
+        """End every Namespace's Terminating phase now, as if its time had run out."""
+        with self._lock:
+            for name in self._terminating:
+                self._terminating[name] = 0.0
+            self._purge_terminated()
+
     def remove(self, kind: str, name: str, namespace: str = "default") -> bool:
         resource = _BY_KIND[kind]
         key = (resource.plural, namespace if resource.namespaced else "", name)
         with self._lock:
             self._revision += 1
             return self._objects.pop(key, None) is not None
+
+    # -- credentials ---------------------------------------------------------------
+
+    def add_token(self, token: str, user: str, groups: Iterable[str] = ()) -> None:
+        """Accept ``token`` as ``user``: unlike the emulator's own token, its requests go through RBAC."""
+        with self._lock:
+            self._identities[token] = Identity(user, tuple(groups))
+
+    def issue_token(self, namespace: str, service_account: str, seconds: int = DEFAULT_TOKEN_SECONDS) -> str:
+        """A token for an existing ServiceAccount, as the TokenRequest API would return it."""
+        with self._lock:
+            account = self._objects.get(("serviceaccounts", namespace, service_account))
+            if account is None:
+                raise ValueError(f"no ServiceAccount {namespace}/{service_account}")
+            return self._issue(account, seconds)
+
+    def _issue(self, account: dict, seconds: int) -> str:
+        token = f"emulated.{uuid.uuid4().hex}"
+        metadata = account["metadata"]
+        self._issued[token] = _IssuedToken(
+            metadata["namespace"], metadata["name"], metadata["uid"], self.clock() + seconds
+        )
+        return token
+
+    def _authenticate(self, header: str | None) -> Identity | None:
+        if not header or not header.startswith("Bearer "):
+            return None
+        token = header.removeprefix("Bearer ")
+        if token == self.token:
+            return Identity(self.user, superuser=True)
+        with self._lock:
+            if token in self._identities:
+                return self._identities[token]
+            issued = self._issued.get(token)
+            if issued is None or issued.expires <= self.clock():
+                return None
+            account = self._objects.get(("serviceaccounts", issued.namespace, issued.name))
+            # A bound token dies with its ServiceAccount, even if one of the same name is created again.
+            if account is None or account["metadata"]["uid"] != issued.uid:
+                return None
+        return service_account_identity(issued.namespace, issued.name)
 
     # -- faults ------------------------------------------------------------------
 
@@ -456,23 +612,25 @@ class KubeEmulator:
         times: int | None = None,
         *,
         retry_after: float | None = None,
+        method: str | None = None,
     ) -> None:
         """Answer requests whose path matches ``path_pattern`` (re.search) with an error Status.
 
-        The first matching fault wins; ``times`` limits how many requests it affects. A
+        The first matching fault wins; ``times`` limits how many requests it affects; ``method``
+        ("DELETE") limits it to requests of that method. A
         ``retry_after`` adds the header, which makes urllib3's default retry policy retry
         429/503 answers on its own.
         """
         if not 400 <= status <= 599:
             raise ValueError("fail() injects errors; status must be 4xx or 5xx")
-        fault = _Fault(re.compile(path_pattern), times, status, message, reason, retry_after)
+        fault = _Fault(re.compile(path_pattern), times, method, status, message, reason, retry_after)
         with self._lock:
             self._faults.append(fault)
 
-    def delay(self, path_pattern: str, seconds: float, times: int | None = None) -> None:
+    def delay(self, path_pattern: str, seconds: float, times: int | None = None, *, method: str | None = None) -> None:
         """Sleep before answering matching requests; every matching delay adds up."""
         with self._lock:
-            self._delays.append(_Delay(re.compile(path_pattern), times, seconds))
+            self._delays.append(_Delay(re.compile(path_pattern), times, method, seconds))
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -539,10 +697,10 @@ class KubeEmulator:
     # -- request handling ----------------------------------------------------------
 
     @staticmethod
-    def _consume(rules: list, path: str, *, first_only: bool = False) -> list:
+    def _consume(rules: list, method: str, path: str, *, first_only: bool = False) -> list:
         matched = []
         for rule in list(rules):
-            if not rule.pattern.search(path):
+            if not rule.pattern.search(path) or rule.method not in (None, method):
                 continue
             matched.append(rule)
             if rule.remaining is not None:
@@ -557,11 +715,11 @@ class KubeEmulator:
         method = handler.command
         url = urlsplit(handler.path)
         path = url.path
-        self._discard_body(handler)
+        data = self._read_body(handler)
         with self._lock:
             self._requests.append(RecordedRequest(method, path, url.query))
-            delays = self._consume(self._delays, path)
-            faults = self._consume(self._faults, path, first_only=True)
+            delays = self._consume(self._delays, method, path)
+            faults = self._consume(self._faults, method, path, first_only=True)
         for delay in delays:
             if self._stopping.wait(delay.seconds):
                 handler.close_connection = True
@@ -572,26 +730,314 @@ class KubeEmulator:
                 code, body = self._fault_response(faults[0], method, path)
                 if faults[0].retry_after is not None:
                     headers["Retry-After"] = f"{faults[0].retry_after:g}"
-            elif handler.headers.get("Authorization") != f"Bearer {self.token}":
+            elif (identity := self._authenticate(handler.headers.get("Authorization"))) is None:
                 code, body = 401, status_body(401, "Unauthorized", "Unauthorized")
-            elif method != "GET":
-                code, body = 405, status_body(405, "MethodNotAllowed", _DEFAULT_ERRORS[405][1], {})
             else:
-                code, body = self._get(path, parse_qs(url.query, keep_blank_values=True))
+                params = parse_qs(url.query, keep_blank_values=True)
+                content_type = handler.headers.get("Content-Type", "")
+                code, body = self._serve(identity, method, path, params, data, content_type)
         except Exception as exc:  # noqa: BLE001 - an emulator bug must reach the test as a 500, not a hung socket
             self.errors.append(exc)
             code, body = 500, status_body(500, "InternalError", f"Internal error occurred: emulator bug: {exc!r}")
         self._send(handler, code, body, headers)
 
     @staticmethod
-    def _discard_body(handler: _Handler) -> None:
-        # Unread request bodies would be parsed as the next request on a keep-alive connection.
+    def _read_body(handler: _Handler) -> bytes:
+        # An unread request body would be parsed as the next request on a keep-alive connection.
         if "chunked" in handler.headers.get("Transfer-Encoding", ""):
             handler.close_connection = True
-            return
+            return b""
         length = int(handler.headers.get("Content-Length") or 0)
-        if length:
-            handler.rfile.read(length)
+        return handler.rfile.read(length) if length else b""
+
+    def _serve(
+        self, identity: Identity, method: str, path: str, params: dict[str, list[str]], data: bytes, content_type: str
+    ) -> tuple[int, dict]:
+        if path.rstrip("/") == "/version":
+            if method in ("GET", "HEAD"):
+                return 200, dict(VERSION_INFO)
+            return 405, status_body(405, "MethodNotAllowed", _DEFAULT_ERRORS[405][1], {})
+        target = _parse_path(path)
+        resource = _BY_GROUP_PLURAL.get((target.group, target.plural)) if target else None
+        if (
+            target is None
+            or resource is None
+            or resource.version != target.version
+            or (target.namespace is not None and not resource.namespaced)
+            or (target.namespace is None and target.name is not None and resource.namespaced)
+            or (
+                target.subresource is not None
+                and (target.group, target.plural, target.subresource) not in _SUBRESOURCES
+            )
+        ):
+            return 404, _not_found_body(None)
+        if not self._method_fits(method, target):
+            return 405, status_body(405, "MethodNotAllowed", _DEFAULT_ERRORS[405][1], {})
+        verb = self._verb(method, target, params)
+        namespace = target.namespace
+        if target.plural == "namespaces" and target.group == "" and target.name:
+            namespace = target.name  # the apiserver authorises a Namespace request inside that namespace
+        rbac_resource = f"{target.plural}/{target.subresource}" if target.subresource else target.plural
+        with self._lock:
+            self._purge_terminated()
+            request = Request(verb, target.group, rbac_resource, namespace, target.name)
+            if not allowed(self._lookup, identity, request):
+                return 403, self._forbidden_body(method, path, target, user=identity.user, verb=verb)
+            if method in ("GET", "HEAD"):
+                return self._get(resource, target, params)
+            try:
+                body = json.loads(data or b"null")
+            except ValueError as exc:
+                return 400, status_body(400, "BadRequest", f"the request body is not JSON: {exc}", {})
+            if method == "POST" and target.subresource == "token":
+                return self._token_request(target, body)
+            if method == "POST":
+                return self._create(identity, resource, target, body)
+            if method == "PUT":
+                return self._update(identity, resource, target, body)
+            if method == "PATCH":
+                return self._patch(identity, resource, target, body, content_type)
+            return self._delete(resource, target)
+
+    @staticmethod
+    def _method_fits(method: str, target: _Target) -> bool:
+        if target.subresource is not None:
+            return method in _SUBRESOURCES[(target.group, target.plural, target.subresource)]
+        if method in ("GET", "HEAD"):
+            return True
+        if method == "POST":
+            return target.name is None
+        # DELETE of a whole collection is not emulated.
+        return method in ("PUT", "PATCH", "DELETE") and target.name is not None
+
+    @staticmethod
+    def _verb(method: str, target: _Target, params: dict[str, list[str]]) -> str:
+        if method in ("GET", "HEAD"):
+            if params.get("watch", [""])[-1] in ("true", "1"):
+                return "watch"
+            return "get" if target.name else "list"
+        if method == "DELETE" and not target.name:
+            return "deletecollection"
+        return _VERBS[method]
+
+    def _lookup(self, plural: str, namespace: str | None) -> list[dict]:
+        # Called with the lock held.
+        return [obj for (p, ns, _), obj in self._objects.items() if p == plural and namespace in (None, ns)]
+
+    def _purge_terminated(self) -> None:
+        # Called with the lock held: a Namespace whose time is up goes, with everything in it.
+        now = time.monotonic()
+        for name, deadline in list(self._terminating.items()):
+            if deadline > now:
+                continue
+            del self._terminating[name]
+            self._revision += 1
+            for key in [key for key in self._objects if key[1] == name or key == ("namespaces", "", name)]:
+                del self._objects[key]
+
+    # -- writes ------------------------------------------------------------------
+
+    @staticmethod
+    def _invalid(resource: Resource, name: str, field: str, value: Any, detail: str) -> tuple[int, dict]:
+        message = f'{resource.kind} "{name}" is invalid: {field}: Invalid value: {json.dumps(value)}: {detail}'
+        details = {
+            "name": name,
+            **({"group": resource.group} if resource.group else {}),
+            "kind": resource.kind,
+            "causes": [{"reason": "FieldValueInvalid", "message": f"Invalid value: {json.dumps(value)}: {detail}",
+                        "field": field}],
+        }  # fmt: skip
+        return 422, status_body(422, "Invalid", message, details)
+
+    def _name_problem(self, resource: Resource, name: Any) -> tuple[int, dict] | None:
+        if not isinstance(name, str) or not name:
+            return 422, status_body(
+                422, "Invalid", f"{resource.kind} \"\" is invalid: metadata.name: Required value: name is required",
+                {"kind": resource.kind},
+            )  # fmt: skip
+        if resource.plural == "namespaces":
+            if len(name) > 63 or not _DNS_LABEL.fullmatch(name):
+                return self._invalid(
+                    resource, name, "metadata.name", name,
+                    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
+                    "and must start and end with an alphanumeric character",
+                )  # fmt: skip
+        elif resource.group != RBAC_GROUP and (len(name) > 253 or not _DNS_SUBDOMAIN.fullmatch(name)):
+            return self._invalid(
+                resource, name, "metadata.name", name,
+                "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'",
+            )  # fmt: skip
+        return None
+
+    def _namespace_problem(self, resource: Resource, namespace: str, name: str) -> tuple[int, dict] | None:
+        if ("namespaces", "", namespace) not in self._objects:
+            return 404, status_body(
+                404, "NotFound", f'namespaces "{namespace}" not found', {"name": namespace, "kind": "namespaces"}
+            )
+        if namespace in self._terminating:
+            reason = f"unable to create new content in namespace {namespace} because it is being terminated"
+            qualified = f"{resource.plural}.{resource.group}" if resource.group else resource.plural
+            details = {
+                "name": name,
+                **({"group": resource.group} if resource.group else {}),
+                "kind": resource.plural,
+                "causes": [{"reason": "NamespaceTerminating", "message": reason, "field": "metadata.namespace"}],
+            }
+            return 403, status_body(403, "Forbidden", f'{qualified} "{name}" is forbidden: {reason}', details)
+        return None
+
+    def _escalation(self, identity: Identity, resource: Resource, namespace: str, obj: dict) -> tuple[int, dict] | None:
+        if resource.plural not in _RBAC_PLURALS:
+            return None
+        problem = escalation_problem(self._lookup, identity, resource.plural, namespace or None, obj)
+        if not problem:
+            return None
+        name = obj["metadata"]["name"]
+        details = {"name": name, "group": resource.group, "kind": resource.plural}
+        message = f'{resource.plural}.{resource.group} "{name}" is forbidden: {problem}'
+        return 403, status_body(403, "Forbidden", message, details)
+
+    def _body_problem(self, resource: Resource, target: _Target, body: Any) -> tuple[int, dict] | None:
+        if not isinstance(body, dict) or not isinstance(body.get("metadata", {}), dict):
+            return 400, status_body(400, "BadRequest", "the request body is not a Kubernetes object", {})
+        if body.get("kind") not in (None, resource.kind):
+            return 400, status_body(400, "BadRequest", f"the body is a {body.get('kind')}, not a {resource.kind}", {})
+        given = (body.get("metadata") or {}).get("namespace")
+        if resource.namespaced and given and given != target.namespace:
+            return 400, status_body(
+                400, "BadRequest",
+                "the namespace of the provided object does not match the namespace sent on the request", {},
+            )  # fmt: skip
+        return None
+
+    def _create(self, identity: Identity, resource: Resource, target: _Target, body: Any) -> tuple[int, dict]:
+        if problem := self._body_problem(resource, target, body):
+            return problem
+        metadata = body.setdefault("metadata", {})
+        name = metadata.get("name")
+        if problem := self._name_problem(resource, name):
+            return problem
+        namespace = target.namespace or ""
+        if resource.namespaced and (problem := self._namespace_problem(resource, namespace, name)):
+            return problem
+        if (resource.plural, namespace, name) in self._objects:
+            message = f'{target.qualified} "{name}" already exists'
+            if resource.plural == "namespaces" and name in self._terminating:
+                message = f"object is being deleted: {message}"
+            return 409, status_body(409, "AlreadyExists", message, _details(replace_name(target, name)))
+        if problem := self._escalation(identity, resource, namespace, body):
+            return problem
+        for key in ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp"):
+            metadata.pop(key, None)
+        if resource.namespaced:
+            metadata["namespace"] = namespace
+        if resource.plural == "namespaces":
+            metadata.setdefault("labels", {})["kubernetes.io/metadata.name"] = name
+            body["spec"] = {"finalizers": ["kubernetes"]}
+            body["status"] = {"phase": "Active"}
+        body["kind"] = resource.kind
+        return 201, self.add(body)
+
+    def _existing(self, resource: Resource, target: _Target) -> dict | None:
+        return self._objects.get((resource.plural, target.namespace or "", target.name or ""))
+
+    def _replace(self, identity: Identity, resource: Resource, target: _Target, current: dict, new: Any):
+        if problem := self._body_problem(resource, target, new):
+            return problem
+        metadata = new.setdefault("metadata", {})
+        if metadata.get("name", target.name) != target.name:
+            return 400, status_body(400, "BadRequest", "the name of the object does not match the name on the URL", {})
+        sent_version = metadata.get("resourceVersion")
+        if sent_version and sent_version != current["metadata"]["resourceVersion"]:
+            message = (
+                f'Operation cannot be fulfilled on {target.qualified} "{target.name}": the object has been '
+                "modified; please apply your changes to the latest version and try again"
+            )
+            return 409, status_body(409, "Conflict", message, _details(target))
+        if problem := self._escalation(identity, resource, target.namespace or "", new):
+            return problem
+        metadata["name"] = target.name
+        for key in ("uid", "creationTimestamp"):
+            metadata[key] = current["metadata"][key]
+        metadata.pop("resourceVersion", None)
+        if resource.namespaced:
+            metadata["namespace"] = target.namespace
+        if resource.plural == "namespaces":
+            new["status"] = current.get("status", {})
+        new["kind"] = resource.kind
+        return 200, self.add(new)
+
+    def _update(self, identity: Identity, resource: Resource, target: _Target, body: Any) -> tuple[int, dict]:
+        current = self._existing(resource, target)
+        if current is None:
+            return 404, _not_found_body(target)
+        return self._replace(identity, resource, target, current, body)
+
+    def _patch(
+        self, identity: Identity, resource: Resource, target: _Target, body: Any, content_type: str
+    ) -> tuple[int, dict]:
+        current = self._existing(resource, target)
+        if current is None:
+            return 404, _not_found_body(target)
+        merged = json.loads(json.dumps(current))
+        if "json-patch" in content_type:
+            try:
+                merged = _json_patch(merged, body)
+            except (KeyError, IndexError, TypeError, ValueError) as exc:
+                return 422, status_body(422, "Invalid", f"the JSON patch could not be applied: {exc}", {})
+        elif isinstance(body, dict):
+            merged = _merge_patch(merged, body)
+        else:
+            return 400, status_body(400, "BadRequest", "a merge patch must be a JSON object", {})
+        # A patch applies to the current object whatever version the client last saw.
+        merged.get("metadata", {}).pop("resourceVersion", None)
+        return self._replace(identity, resource, target, current, merged)
+
+    def _delete(self, resource: Resource, target: _Target) -> tuple[int, dict]:
+        current = self._existing(resource, target)
+        if current is None:
+            return 404, _not_found_body(target)
+        if resource.plural == "namespaces":
+            name = target.name or ""
+            if name not in self._terminating:
+                self._terminating[name] = time.monotonic() + self.namespace_termination_seconds
+                self._revision += 1
+                current["metadata"]["deletionTimestamp"] = _now()
+                current["metadata"]["resourceVersion"] = str(self._revision)
+                current["spec"] = {"finalizers": ["kubernetes"]}
+                current["status"] = {"phase": "Terminating"}
+            return 200, json.loads(json.dumps(current))
+        self._revision += 1
+        del self._objects[(resource.plural, target.namespace or "", target.name or "")]
+        details = {**_details(target), "uid": current["metadata"]["uid"]}
+        return 200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}
+
+    def _token_request(self, target: _Target, body: Any) -> tuple[int, dict]:
+        account = self._objects.get(("serviceaccounts", target.namespace or "", target.name or ""))
+        if account is None:
+            return 404, _not_found_body(replace_name(target, target.name or "", subresource=None))
+        spec = (body or {}).get("spec") or {} if isinstance(body, dict) else {}
+        seconds = spec.get("expirationSeconds") or DEFAULT_TOKEN_SECONDS
+        token_resource = Resource("token", "TokenRequest", "authentication.k8s.io", "v1", True)
+        if not isinstance(seconds, int) or seconds < MIN_TOKEN_SECONDS:
+            return self._invalid(
+                token_resource, target.name or "", "spec.expirationSeconds", seconds,
+                "may not specify a duration less than 10 minutes",
+            )  # fmt: skip
+        if seconds > MAX_TOKEN_SECONDS:
+            return self._invalid(
+                token_resource, target.name or "", "spec.expirationSeconds", seconds,
+                "may not specify a duration larger than 2^32 seconds",
+            )  # fmt: skip
+        token = self._issue(account, seconds)
+        expires = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)
+        return 201, {
+            "kind": "TokenRequest",
+            "apiVersion": "authentication.k8s.io/v1",
+            "metadata": {"name": target.name, "namespace": target.namespace, "creationTimestamp": None},
+            "spec": {"audiences": spec.get("audiences") or [], "expirationSeconds": seconds, "boundObjectRef": None},
+            "status": {"token": token, "expirationTimestamp": expires.strftime("%Y-%m-%dT%H:%M:%SZ")},
+        }
 
     @staticmethod
     def _send(handler: _Handler, code: int, body: dict, headers: dict[str, str]) -> None:
@@ -628,39 +1074,33 @@ class KubeEmulator:
             return 401, status_body(401, reason, default_message)
         return fault.status, status_body(fault.status, reason, default_message, _details(target) if target else {})
 
-    def _forbidden_body(self, method: str, path: str, target: _Target | None) -> dict:
-        verb = _VERBS.get(method, "get")
+    def _forbidden_body(
+        self, method: str, path: str, target: _Target | None, *, user: str | None = None, verb: str | None = None
+    ) -> dict:
+        user = user or self.user
         if target is None:
-            return status_body(403, "Forbidden", f'forbidden: User "{self.user}" cannot {verb} path "{path}"', {})
-        if method == "GET":
-            verb = "get" if target.name else "list"
-        elif method == "DELETE" and not target.name:
-            verb = "deletecollection"
+            verb = verb or _VERBS.get(method, "get")
+            return status_body(403, "Forbidden", f'forbidden: User "{user}" cannot {verb} path "{path}"', {})
+        if verb is None:
+            verb = _VERBS.get(method, "get")
+            if method == "GET":
+                verb = "get" if target.name else "list"
+            elif method == "DELETE" and not target.name:
+                verb = "deletecollection"
         namespace = target.namespace
         if target.plural == "namespaces" and target.group == "" and target.name:
             # The apiserver authorises a Namespace read inside that namespace.
             namespace = target.name
         subject = f'{target.qualified} "{target.name}"' if target.name else target.qualified
         scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
+        plural = f"{target.plural}/{target.subresource}" if target.subresource else target.plural
         message = (
-            f'{subject} is forbidden: User "{self.user}" cannot {verb} resource "{target.plural}" '
+            f'{subject} is forbidden: User "{user}" cannot {verb} resource "{plural}" '
             f'in API group "{target.group}" {scope}'
         )
         return status_body(403, "Forbidden", message, _details(target))
 
-    def _get(self, path: str, params: dict[str, list[str]]) -> tuple[int, dict]:
-        if path.rstrip("/") == "/version":
-            return 200, dict(VERSION_INFO)
-        target = _parse_path(path)
-        resource = _BY_GROUP_PLURAL.get((target.group, target.plural)) if target else None
-        if (
-            target is None
-            or resource is None
-            or resource.version != target.version
-            or (target.namespace is not None and not resource.namespaced)
-            or (target.namespace is None and target.name is not None and resource.namespaced)
-        ):
-            return 404, _not_found_body(None)
+    def _get(self, resource: Resource, target: _Target, params: dict[str, list[str]]) -> tuple[int, dict]:
         if target.name is not None:
             return self._get_one(resource, target)
         if params.get("watch", [""])[-1] in ("true", "1"):

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 from .. import ratelimit
 from ..client_address import client_address, limit_key
 from ..progress import selectors
+from ..sandbox.sandboxes import remove_for_account
 from .forms import AccountDeleteForm, SignupForm
 from .signin_limits import cool_off_seconds, limits_logger
 
@@ -58,6 +59,8 @@ def account_delete(request):
     form = AccountDeleteForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = request.user
+        # Before the account goes, so the event names who asked; a cluster that fails does not stop it.
+        remove_for_account(user)
         logout(request)
         user.delete()
         messages.success(request, "Your account and all your progress have been deleted.")

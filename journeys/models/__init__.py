@@ -19,7 +19,7 @@ from .curriculum import (
 )
 from .progress import Certificate, LearnerOwned, LessonProgress
 from .quizzes import Choice, Question, QuestionResponse, Quiz, QuizAttempt
-from .sandbox import LabRun, SandboxAssignment
+from .sandbox import LabRun, ProvisioningEvent, Sandbox, SandboxAssignment
 
 __all__ = [
     "SLUG_HELP",
@@ -37,10 +37,12 @@ __all__ = [
     "LessonProgress",
     "LessonQuerySet",
     "Module",
+    "ProvisioningEvent",
     "Question",
     "QuestionResponse",
     "Quiz",
     "QuizAttempt",
+    "Sandbox",
     "SandboxAssignment",
     "VisibilityQuerySet",
     "can_preview_drafts",

@@ -16,16 +16,21 @@ def namespace_for(user):
     assignment = SandboxAssignment.objects.filter(user=user).first()
     if assignment is not None:
         return assignment.namespace, assignment.context or None
+    return template_namespace(user), None
+
+
+def template_namespace(user):
+    """The namespace SANDBOX_NAMESPACE_TEMPLATE gives a user (the one provisioning creates), or None."""
     template = settings.SANDBOX_NAMESPACE_TEMPLATE
     if not template:
-        return None, None
+        return None
     try:
         name = template.format(username=user.get_username())
     except (KeyError, IndexError, ValueError):
         # An operator's typo ({user} for {username}) must not break every lab panel.
         logger.error("SANDBOX_NAMESPACE_TEMPLATE %r is not valid: use {username} as the only placeholder", template)
-        return None, None
-    return _dns_label(name) or None, None
+        return None
+    return _dns_label(name) or None
 
 
 def _dns_label(text):

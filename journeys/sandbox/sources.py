@@ -282,6 +282,37 @@ class ClusterSettings:
         return bool(self.kubeconfig) or self.in_cluster
 
 
+def api_client_for(kubeconfig, context, *, in_cluster):
+    """An ApiClient for a kubeconfig (and context), or the pod's in-cluster identity, with retries off.
+
+    Raises SourceError("not-configured") when the configuration cannot be loaded; provisioning.py builds
+    its own identity's client here too, so both identities are loaded the same way.
+    """
+    from kubernetes import client, config
+    from kubernetes.config.config_exception import ConfigException
+
+    configuration = client.Configuration()
+    try:
+        if in_cluster and not kubeconfig:
+            config.load_incluster_config(client_configuration=configuration)
+        else:
+            if not Path(kubeconfig).is_file():
+                raise ConfigException(f"kubeconfig {kubeconfig} does not exist")
+            config.load_kube_config(
+                config_file=kubeconfig, context=context, client_configuration=configuration, persist_config=False
+            )
+    except (ConfigException, OSError, ValueError, TypeError, yaml.YAMLError) as exc:
+        raise SourceError(
+            "not-configured",
+            "The portal's connection to the cluster is not set up correctly. Tell your administrator; "
+            "meanwhile you can paste kubectl output instead.",
+            detail=f"kubeconfig/context could not be loaded: {exc}",
+        ) from None
+    # Retries must be off before the ApiClient exists: a slow API must answer "timeout" once, quickly.
+    configuration.retries = False
+    return client.ApiClient(configuration)
+
+
 def cluster_configured():
     return ClusterSettings.from_django().configured
 
@@ -302,32 +333,7 @@ class ClusterSource:
         self.api_calls = 0
 
     def _api_client(self):
-        from kubernetes import client, config
-        from kubernetes.config.config_exception import ConfigException
-
-        configuration = client.Configuration()
-        try:
-            if self.settings.in_cluster and not self.settings.kubeconfig:
-                config.load_incluster_config(client_configuration=configuration)
-            else:
-                if not Path(self.settings.kubeconfig).is_file():
-                    raise ConfigException(f"kubeconfig {self.settings.kubeconfig} does not exist")
-                config.load_kube_config(
-                    config_file=self.settings.kubeconfig,
-                    context=self.context,
-                    client_configuration=configuration,
-                    persist_config=False,
-                )
-        except (ConfigException, OSError, ValueError, TypeError, yaml.YAMLError) as exc:
-            raise SourceError(
-                "not-configured",
-                "The portal's connection to the cluster is not set up correctly. Tell your administrator; "
-                "meanwhile you can paste kubectl output instead.",
-                detail=f"kubeconfig/context could not be loaded: {exc}",
-            ) from None
-        # Retries must be off before the ApiClient exists: a slow API must answer "timeout" once, quickly.
-        configuration.retries = False
-        return client.ApiClient(configuration)
+        return api_client_for(self.settings.kubeconfig, self.context, in_cluster=self.settings.in_cluster)
 
     def snapshot(self, kinds, namespace):
         from kubernetes import client

@@ -1,0 +1,183 @@
+"""A learner's provisioned sandbox: create, reset, delete it and hand out its kubeconfig, each recorded.
+
+The cluster work is ``provisioning.Provisioner``'s; this module keeps the Sandbox row in step with the
+cluster and writes a ProvisioningEvent for every action, whatever its outcome, so operators can read who
+asked for what and why it failed. Failures reach the caller as ProvisioningError (its message is for
+the learner) after the operator's reason has been logged and stored.
+"""
+
+import logging
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ..models import ProvisioningEvent, Sandbox
+from .assignments import template_namespace
+from .provisioning import ABSENT, ACTIVE, TERMINATING, Provisioner, ProvisioningError, provisioning_enabled
+
+logger = logging.getLogger(__name__)
+
+Action, Outcome, State = ProvisioningEvent.Action, ProvisioningEvent.Outcome, Sandbox.State
+
+
+def _record(action, namespace, *, actor, learner, outcome, reason=""):
+    ProvisioningEvent.objects.create(
+        actor=actor if actor is not None and actor.pk else None,
+        actor_name=actor.get_username() if actor is not None else "system",
+        learner_name=learner.get_username() if learner is not None else "",
+        action=action,
+        namespace=namespace,
+        outcome=outcome,
+        reason=reason[:2000],
+    )
+
+
+def _failed(sandbox, action, exc, *, actor, learner):
+    logger.warning("sandbox %s of %s: %s failed (%s): %s", sandbox.namespace, learner, action, exc.code, exc.detail)
+    sandbox.state = State.TERMINATING if exc.code == "terminating" else State.FAILED
+    sandbox.last_error = f"{exc.code}: {exc.detail}"[:2000]
+    sandbox.save(update_fields=["state", "last_error"])
+    outcome = Outcome.PENDING if exc.code == "terminating" else Outcome.FAILED
+    _record(action, sandbox.namespace, actor=actor, learner=learner, outcome=outcome, reason=sandbox.last_error)
+
+
+def _require_enabled():
+    if not provisioning_enabled():
+        raise ProvisioningError(
+            "disabled",
+            "This portal does not hand out sandboxes. Ask your administrator which namespace to use.",
+            detail="SANDBOX_PROVISIONING is off or no provisioner identity is configured",
+        )
+
+
+def sandbox_for(user):
+    return Sandbox.objects.filter(user=user).first()
+
+
+def _sandbox_row(user):
+    """The learner's Sandbox row, made on first use with the namespace the template gives them."""
+    sandbox = sandbox_for(user)
+    if sandbox is not None:
+        return sandbox
+    namespace = template_namespace(user)
+    if not namespace:
+        raise ProvisioningError(
+            "not-configured",
+            "Sandboxes are not set up correctly on this portal. Tell your administrator.",
+            detail="SANDBOX_NAMESPACE_TEMPLATE is empty or gives no valid name for this user",
+        )
+    try:
+        with transaction.atomic():
+            return Sandbox.objects.create(user=user, namespace=namespace)
+    except IntegrityError:
+        # A second click created it meanwhile, or another account maps to the same name.
+        sandbox = sandbox_for(user)
+        if sandbox is not None:
+            return sandbox
+        raise ProvisioningError(
+            "taken",
+            "The name your sandbox would get is already used by another account. Tell your administrator.",
+            detail=f"namespace {namespace} already belongs to another Sandbox",
+        ) from None
+
+
+def _apply(sandbox, action, method, provisioner, *, actor, learner):
+    """Run one Provisioner method on the sandbox's namespace; a failure is logged and recorded, then raised."""
+    try:
+        result = getattr(provisioner or Provisioner(), method)(sandbox.namespace)
+    except ProvisioningError as exc:
+        _failed(sandbox, action, exc, actor=actor, learner=learner)
+        raise
+    return result
+
+
+def _settle(sandbox, action, state, *, actor, learner):
+    now = timezone.now()
+    sandbox.state = State.READY if state == ACTIVE else State.TERMINATING
+    sandbox.last_checked, sandbox.last_error = now, ""
+    sandbox.save(update_fields=["state", "last_checked", "last_error"])
+    outcome = Outcome.OK if state == ACTIVE else Outcome.PENDING
+    reason = "" if state == ACTIVE else "the previous namespace is still terminating"
+    _record(action, sandbox.namespace, actor=actor, learner=learner, outcome=outcome, reason=reason)
+    return sandbox
+
+
+def create_sandbox(user, *, actor=None, provisioner=None):
+    """Create (or complete) the learner's sandbox. Returns the Sandbox; its state says READY or TERMINATING."""
+    _require_enabled()
+    actor = actor or user
+    sandbox = _sandbox_row(user)
+    state = _apply(sandbox, Action.CREATE, "create", provisioner, actor=actor, learner=user)
+    return _settle(sandbox, Action.CREATE, state, actor=actor, learner=user)
+
+
+def reset_sandbox(user, *, actor=None, provisioner=None):
+    """Delete and recreate; TERMINATING means the old namespace is still going (ask again shortly)."""
+    _require_enabled()
+    actor = actor or user
+    sandbox = _sandbox_row(user)
+    state = _apply(sandbox, Action.RESET, "reset", provisioner, actor=actor, learner=user)
+    return _settle(sandbox, Action.RESET, state, actor=actor, learner=user)
+
+
+def delete_sandbox(user, *, actor=None, provisioner=None):
+    """Remove the learner's sandbox; the row goes, the event stays. Returns the namespace, or None."""
+    actor = actor or user
+    sandbox = sandbox_for(user)
+    if sandbox is None:
+        return None
+    return remove_sandbox(sandbox, actor=actor, provisioner=provisioner)
+
+
+def remove_sandbox(sandbox, *, actor=None, provisioner=None, why=""):
+    """Remove one sandbox (also one whose account is gone); the row goes, the event stays.
+
+    Returns the namespace; raises ProvisioningError (recorded) when the cluster refuses.
+    """
+    learner = sandbox.user
+    state = _apply(sandbox, Action.DELETE, "delete", provisioner, actor=actor, learner=learner)
+    outcome_text = "terminating" if state == TERMINATING else "already gone" if state == ABSENT else ""
+    reason = "; ".join(part for part in (why, outcome_text) if part)
+    _record(Action.DELETE, sandbox.namespace, actor=actor, learner=learner, outcome=Outcome.OK, reason=reason)
+    namespace = sandbox.namespace
+    sandbox.delete()
+    return namespace
+
+
+def sandbox_credentials(user, *, provisioner=None):
+    """A fresh kubeconfig for the learner's sandbox (provisioning.Credentials); nothing of it is stored."""
+    _require_enabled()
+    sandbox = sandbox_for(user)
+    if sandbox is None:
+        raise ProvisioningError("no-sandbox", "You have no sandbox yet. Create it first.", detail="no Sandbox row")
+    credentials = _apply(sandbox, Action.TOKEN, "credentials", provisioner, actor=user, learner=user)
+    sandbox.last_checked = timezone.now()
+    sandbox.save(update_fields=["last_checked"])
+    _record(
+        Action.TOKEN,
+        sandbox.namespace,
+        actor=user,
+        learner=user,
+        outcome=Outcome.OK,
+        reason=f"expires {credentials.expires}",
+    )
+    return credentials
+
+
+def remove_for_account(user, *, provisioner=None):
+    """Called before an account is deleted: remove its sandbox. Never raises, so the deletion goes ahead."""
+    if sandbox_for(user) is None:
+        return
+    try:
+        delete_sandbox(user, actor=user, provisioner=provisioner)
+    except ProvisioningError:
+        # Recorded (event and Sandbox.last_error) by _apply; the row outlives the account to name the namespace.
+        pass
+    except Exception:  # an account deletion must not fail because of the cluster
+        logger.exception("sandbox of %s could not be removed with the account", user)
+        sandbox = sandbox_for(user)
+        if sandbox is not None:
+            _record(
+                Action.DELETE, sandbox.namespace, actor=user, learner=user,
+                outcome=Outcome.FAILED, reason="unexpected error; see the log",
+            )  # fmt: skip
