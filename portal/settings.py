@@ -22,6 +22,15 @@ def env_bool(name, default):
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def env_json(name, default):
+    """A setting given as JSON; a value that is not JSON stops the start with its name, not a traceback."""
+    raw = os.environ.get(name) or default
+    try:
+        return json.loads(raw)
+    except ValueError as error:
+        raise SystemExit(f"Kube Journeys will not start: {name} must be JSON, such as {default} ({error}).") from None
+
+
 def env_list(name, default=""):
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -363,16 +372,16 @@ SANDBOX_TOKEN_SECONDS = int(os.environ.get("SANDBOX_TOKEN_SECONDS", str(8 * 3600
 SANDBOX_POD_SECURITY = os.environ.get("SANDBOX_POD_SECURITY", "baseline")
 # The guard ResourceQuota's spec.hard, and the guard LimitRange's Container entry, as JSON. The
 # guard is larger than the team-quota lab's own quota, so the lab's quota is the one learners feel.
-SANDBOX_QUOTA = json.loads(
-    os.environ.get("SANDBOX_QUOTA")
-    or '{"requests.cpu": "4", "requests.memory": "8Gi", "limits.cpu": "8", "limits.memory": "16Gi", "pods": "40",'
+SANDBOX_QUOTA = env_json(
+    "SANDBOX_QUOTA",
+    '{"requests.cpu": "4", "requests.memory": "8Gi", "limits.cpu": "8", "limits.memory": "16Gi", "pods": "40",'
     ' "persistentvolumeclaims": "5", "requests.storage": "10Gi", "services.loadbalancers": "0",'
-    ' "services.nodeports": "0"}'
+    ' "services.nodeports": "0"}',
 )
-SANDBOX_LIMITS = json.loads(
-    os.environ.get("SANDBOX_LIMITS")
-    or '{"default": {"cpu": "500m", "memory": "256Mi"}, "defaultRequest": {"cpu": "100m", "memory": "128Mi"},'
-    ' "max": {"cpu": "2", "memory": "4Gi"}}'
+SANDBOX_LIMITS = env_json(
+    "SANDBOX_LIMITS",
+    '{"default": {"cpu": "500m", "memory": "256Mi"}, "defaultRequest": {"cpu": "100m", "memory": "128Mi"},'
+    ' "max": {"cpu": "2", "memory": "4Gi"}}',
 )
 # How long a reset waits for the old namespace to go before answering "still being removed".
 SANDBOX_RESET_WAIT = float(os.environ.get("SANDBOX_RESET_WAIT", "3"))

@@ -49,6 +49,14 @@ def test_refuses_to_start_without_secret_key_when_debug_is_off():
     assert "SECRET_KEY is not set" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["SANDBOX_QUOTA", "SANDBOX_LIMITS"])
+def test_refuses_to_start_with_a_sandbox_guard_that_is_not_json(name):
+    result = manage("check", env={**PRODUCTION_ENV, name: "{'pods': 40}"})
+    assert result.returncode == 1
+    assert f"{name} must be JSON" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_security_headers(client, db):
     response = client.get("/")
     policy = response["Content-Security-Policy"]
