@@ -14,7 +14,7 @@ from django.conf import settings
 
 from journeys.sandbox.checks.advisories import advisories_for
 from journeys.sandbox.sources import FileSource
-from tests.k8s_emulator import KubeEmulator, status_body
+from tests.k8s_emulator import KubeEmulator
 
 CHART = Path(settings.BASE_DIR) / "deploy" / "chart" / "kube-journeys"
 VALUE_SETS = sorted((CHART / "ci-values").glob("*.yaml"))
@@ -79,21 +79,18 @@ WEB_SECRET = "journeys-kube-journeys"  # the chart's full name for this release
 
 
 class HelmLookupApi(KubeEmulator):
-    """The test emulation plus what Helm's ``lookup`` of a Secret asks for: the core v1 resource list
-    and Secrets by name (the emulation proper serves no Secrets: the portal never reads them)."""
-
-    def __init__(self):
-        super().__init__()
-        self.secrets = {}
+    """The test emulation plus the core v1 resource list Helm's ``lookup`` of a Secret asks for first."""
 
     def store_secret(self, namespace, name, **data):
-        self.secrets[(namespace, name)] = {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": {"name": name, "namespace": namespace, "uid": "0f0e", "resourceVersion": "7"},
-            "type": "Opaque",
-            "data": {key: base64.b64encode(value.encode()).decode() for key, value in data.items()},
-        }
+        self.add(
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": name, "namespace": namespace},
+                "type": "Opaque",
+                "data": {key: base64.b64encode(value.encode()).decode() for key, value in data.items()},
+            }
+        )
 
     def _handle(self, handler):
         # Go clients (helm, kubectl) send no bearer token over plain HTTP; the emulation wants one.
@@ -101,17 +98,11 @@ class HelmLookupApi(KubeEmulator):
             handler.headers["Authorization"] = f"Bearer {self.token}"
         super()._handle(handler)
 
-    def _get(self, path, params):
-        if path == "/api/v1":
+    def _serve(self, identity, method, path, params, data, content_type):
+        if path == "/api/v1" and method == "GET":
             secrets = {"name": "secrets", "singularName": "secret", "namespaced": True, "kind": "Secret"}
             return 200, {"kind": "APIResourceList", "groupVersion": "v1", "resources": [{**secrets, "verbs": ["get"]}]}
-        parts = path.strip("/").split("/")
-        if parts[:3] == ["api", "v1", "namespaces"] and len(parts) == 6 and parts[4] == "secrets":
-            found = self.secrets.get((parts[3], parts[5]))
-            if found is None:
-                return 404, status_body(404, "NotFound", f'secrets "{parts[5]}" not found')
-            return 200, found
-        return super()._get(path, params)
+        return super()._serve(identity, method, path, params, data, content_type)
 
 
 @pytest.fixture
