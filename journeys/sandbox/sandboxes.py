@@ -104,20 +104,20 @@ def _settle(sandbox, action, state, *, actor, learner):
 
 def create_sandbox(user, *, actor=None, provisioner=None):
     """Create (or complete) the learner's sandbox. Returns the Sandbox; its state says READY or TERMINATING."""
-    _require_enabled()
-    actor = actor or user
-    sandbox = _sandbox_row(user)
-    state = _apply(sandbox, Action.CREATE, "create", provisioner, actor=actor, learner=user)
-    return _settle(sandbox, Action.CREATE, state, actor=actor, learner=user)
+    return _build(user, Action.CREATE, "create", actor=actor, provisioner=provisioner)
 
 
 def reset_sandbox(user, *, actor=None, provisioner=None):
     """Delete and recreate; TERMINATING means the old namespace is still going (ask again shortly)."""
+    return _build(user, Action.RESET, "reset", actor=actor, provisioner=provisioner)
+
+
+def _build(user, action, method, *, actor, provisioner):
     _require_enabled()
     actor = actor or user
     sandbox = _sandbox_row(user)
-    state = _apply(sandbox, Action.RESET, "reset", provisioner, actor=actor, learner=user)
-    return _settle(sandbox, Action.RESET, state, actor=actor, learner=user)
+    state = _apply(sandbox, action, method, provisioner, actor=actor, learner=user)
+    return _settle(sandbox, action, state, actor=actor, learner=user)
 
 
 def delete_sandbox(user, *, actor=None, provisioner=None):

@@ -68,3 +68,14 @@ def call(emulator, token, method, path, body=None, *, content_type="application/
         timeout=5,
     )
     return response.status, response.json()
+
+
+def enable_provisioning(emulator, tmp_path, settings):
+    """The portal's settings turned to provision on ``emulator`` (holding the shipped RBAC), as a team would."""
+    load_rbac(emulator)
+    settings.SANDBOX_PROVISIONING = True
+    settings.SANDBOX_PROVISIONER_KUBECONFIG = str(
+        emulator.write_kubeconfig(tmp_path / "provisioner", token=PROVISIONER_TOKEN)
+    )
+    settings.SANDBOX_NAMESPACE_TEMPLATE = "learn-{username}"
+    return emulator

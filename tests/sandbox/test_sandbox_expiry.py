@@ -11,7 +11,7 @@ from journeys.models import LabRun, ProvisioningEvent, Sandbox
 from journeys.sandbox import sandboxes
 from journeys.sandbox.expiry import due_sandboxes
 from tests import factories
-from tests.sandbox.provisioning_support import PROVISIONER_TOKEN, load_rbac
+from tests.sandbox.provisioning_support import enable_provisioning
 
 pytest_plugins = ["tests.k8s_emulator"]
 
@@ -20,13 +20,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def cluster(kube_emulator, tmp_path, settings):
-    load_rbac(kube_emulator)
-    settings.SANDBOX_PROVISIONING = True
-    settings.SANDBOX_PROVISIONER_KUBECONFIG = str(
-        kube_emulator.write_kubeconfig(tmp_path / "provisioner", token=PROVISIONER_TOKEN)
-    )
-    settings.SANDBOX_NAMESPACE_TEMPLATE = "learn-{username}"
-    return kube_emulator
+    return enable_provisioning(kube_emulator, tmp_path, settings)
 
 
 def age(sandbox, days):

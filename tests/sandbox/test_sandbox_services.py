@@ -11,7 +11,7 @@ from journeys.models import ProvisioningEvent, Sandbox
 from journeys.sandbox import sandboxes
 from journeys.sandbox.provisioning import GUARD_NAME, ProvisioningError
 from tests import factories
-from tests.sandbox.provisioning_support import PROVISIONER_TOKEN, load_rbac
+from tests.sandbox.provisioning_support import PROVISIONER_TOKEN, enable_provisioning
 
 pytest_plugins = ["tests.k8s_emulator"]
 
@@ -22,14 +22,8 @@ Action, Outcome, State = ProvisioningEvent.Action, ProvisioningEvent.Outcome, Sa
 
 @pytest.fixture
 def cluster(kube_emulator, tmp_path, settings):
-    load_rbac(kube_emulator)
-    settings.SANDBOX_PROVISIONING = True
-    settings.SANDBOX_PROVISIONER_KUBECONFIG = str(
-        kube_emulator.write_kubeconfig(tmp_path / "provisioner", token=PROVISIONER_TOKEN)
-    )
-    settings.SANDBOX_NAMESPACE_TEMPLATE = "learn-{username}"
     settings.SANDBOX_RESET_WAIT = 0.3
-    return kube_emulator
+    return enable_provisioning(kube_emulator, tmp_path, settings)
 
 
 @pytest.fixture
