@@ -35,6 +35,7 @@ class JourneysConfig(AppConfig):
             models.LabRun,
             models.Certificate,
             models.SandboxAssignment,
+            models.Sandbox,
         )
         for model in learner_models:
             for signal, kind in ((post_save, "save"), (post_delete, "delete")):

@@ -387,3 +387,6 @@ SANDBOX_LIMITS = env_json(
 SANDBOX_RESET_WAIT = float(os.environ.get("SANDBOX_RESET_WAIT", "3"))
 # Days without use after which `manage.py expire_sandboxes` removes a sandbox; 0 keeps them.
 SANDBOX_EXPIRE_DAYS = int(os.environ.get("SANDBOX_EXPIRE_DAYS", "0"))
+# Per learner and minute: creates and resets (each one rebuilds a namespace), and tokens handed out.
+SANDBOX_CHANGES_PER_MINUTE = int(os.environ.get("SANDBOX_CHANGES_PER_MINUTE", "3"))
+SANDBOX_TOKENS_PER_MINUTE = int(os.environ.get("SANDBOX_TOKENS_PER_MINUTE", "6"))

@@ -10,6 +10,7 @@ from ..learners import learner_for
 from ..models import Lesson
 from ..pages import Page, cached_page
 from ..quizzes import selectors as quiz_selectors
+from ..sandbox.mine import section_context as sandbox_section
 from . import selectors, services
 from .forms import CertificateNameForm
 from .panels import lesson_progress_context
@@ -43,6 +44,7 @@ DASHBOARD_FRESH_SECONDS = 60
 def dashboard(request):
     learner = learner_for(request)
     context = selectors.dashboard_for_learner(learner=learner, user=request.user)
+    context["sandbox_section"] = sandbox_section(request)
     return Page(request, "progress/dashboard.html", context, learner=learner, fresh_for=DASHBOARD_FRESH_SECONDS)
 
 

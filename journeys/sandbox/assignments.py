@@ -4,18 +4,27 @@ import logging
 
 from django.conf import settings
 
-from ..models import SandboxAssignment
+from ..models import Sandbox, SandboxAssignment
+from .provisioning import provisioning_enabled
 
 logger = logging.getLogger(__name__)
 
 
 def namespace_for(user):
-    """The namespace (and kube context) a learner's checks read: assigned by an admin, else from the template."""
+    """The namespace (and kube context) a learner's checks read.
+
+    An admin's assignment wins. With provisioning on, it is the sandbox the portal made for them, and
+    none until they create it (the template's name would point at a namespace that does not exist
+    yet). Otherwise it is the name the template gives them.
+    """
     if user is None or not user.is_authenticated:
         return None, None
     assignment = SandboxAssignment.objects.filter(user=user).first()
     if assignment is not None:
         return assignment.namespace, assignment.context or None
+    if provisioning_enabled():
+        sandbox = Sandbox.objects.filter(user=user).only("namespace").first()
+        return (sandbox.namespace if sandbox is not None else None), None
     return template_namespace(user), None
 
 

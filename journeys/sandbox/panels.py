@@ -5,6 +5,7 @@ from ..models import LabRun
 from . import texts as lab_texts
 from .assignments import namespace_for
 from .labs import labs_for_lesson
+from .provisioning import provisioning_enabled
 from .reviewer import advice_groups
 from .sources import cluster_configured
 
@@ -48,4 +49,7 @@ def lab_panel_context(request, lab, lesson, *, run=None, report=None, error=None
         "report": report,
         "advice": advice_groups(advisories),
         "lab_error": error,
+        # With provisioning on, a learner without a namespace is offered one right here.
+        "sandbox_offer": namespace is None and provisioning_enabled(),
+        "sandbox_provisioned": namespace is not None and provisioning_enabled(),
     }
