@@ -47,6 +47,8 @@ from .models import (
 )
 from .progress import reports
 from .quizzes.rules import stored_quiz_problems
+from .sandbox import cohorts
+from .sandbox.provisioning import provisioning_enabled
 
 QUESTIONS_WITH_CHOICES = Prefetch("questions", queryset=Question.objects.prefetch_related("choices"))
 
@@ -561,12 +563,38 @@ def download_cohort_report(modeladmin, request, queryset):
     return response
 
 
+def _report_tally(request, tally, verb):
+    level = messages.WARNING if tally.failed or tally.pending else messages.SUCCESS
+    messages.add_message(request, level, tally.summary(verb))
+    if tally.failed:
+        messages.error(request, f"Failed: {tally.failures()}")
+
+
+@admin.action(description="Create sandboxes for everyone in these groups")
+def create_cohort_sandboxes(modeladmin, request, queryset):
+    members = get_user_model().objects.filter(groups__in=queryset, is_active=True).distinct().order_by("username")
+    _report_tally(request, cohorts.create_for_users(members, actor=request.user), "Sandboxes ready:")
+
+
+@admin.action(description="Remove the sandboxes of everyone in these groups")
+def remove_cohort_sandboxes(modeladmin, request, queryset):
+    rows = Sandbox.objects.filter(user__groups__in=queryset).select_related("user").distinct()
+    _report_tally(request, cohorts.remove_sandboxes(rows, actor=request.user), "Sandboxes removed:")
+
+
 @admin.register(Group)
 class CohortAdmin(GroupAdmin):
     """Groups are the cohorts a team runs learners in."""
 
     list_display = ["name", "member_count"]
-    actions = [download_cohort_report]
+    actions = [download_cohort_report, create_cohort_sandboxes, remove_cohort_sandboxes]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not provisioning_enabled():
+            actions.pop("create_cohort_sandboxes", None)
+            actions.pop("remove_cohort_sandboxes", None)
+        return actions
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(members=Count("user"))
@@ -595,6 +623,16 @@ class SandboxAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     search_fields = ["user__username", "namespace"]
     readonly_fields = ["user", "namespace", "state", "created_at", "last_checked", "last_error"]
+    actions = ["remove_selected"]
+
+    @admin.action(description="Remove selected sandboxes (their namespaces too)", permissions=["view"])
+    def remove_selected(self, request, queryset):
+        _report_tally(request, cohorts.remove_sandboxes(queryset.select_related("user"), actor=request.user),
+                      "Sandboxes removed:")  # fmt: skip
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting only the row would leave the namespace behind: removal goes through the action.
+        return False
 
     @admin.display(description="Learner", ordering="user__username")
     def learner(self, sandbox):
