@@ -4,6 +4,8 @@ The portal provisions against the Kubernetes API emulation, as the provisioning 
 section must pass axe on a desktop and a phone, light and dark.
 """
 
+from pathlib import Path
+
 import pytest
 import yaml
 from playwright.sync_api import expect
@@ -66,7 +68,7 @@ def test_a_learner_creates_downloads_and_resets_their_sandbox(site, cluster, pag
         section.get_by_role("link", name="Download kubeconfig").click()
     download = download_info.value
     assert download.suggested_filename == "kubeconfig-learn-ada.yaml"
-    kubeconfig = yaml.safe_load(open(download.path(), encoding="utf-8").read())
+    kubeconfig = yaml.safe_load(Path(download.path()).read_text(encoding="utf-8"))
     [context] = kubeconfig["contexts"]
     assert context["context"]["namespace"] == "learn-ada"
     token = kubeconfig["users"][0]["user"]["token"]
