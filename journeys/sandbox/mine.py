@@ -33,11 +33,6 @@ CONFLICT_CODES = {"terminating", "conflict", "taken", "incomplete", "no-sandbox"
 CONFLICT, FORBIDDEN, RATE_LIMITED, UNAVAILABLE = 409, 403, 429, 503
 RETRY_SECONDS = 5
 
-TERMINATING_NOTICE = (
-    "Your old namespace is still being removed. Try again in a moment to finish the reset: "
-    "press “Finish setting up my sandbox”."
-)
-
 
 def section_context(request, *, error=None, notice=None, confirm=None, commands=None):
     """What the "Your sandbox" section shows; None when provisioning is off (then it costs no query)."""
@@ -147,7 +142,7 @@ def sandbox_create(request):
         _refund_waiting(attempt, exc)
         return _failure(request, exc)
     if sandbox.state == Sandbox.State.TERMINATING:
-        return _answer(request, 202, notice=TERMINATING_NOTICE)
+        return _answer(request, 202)  # the section says the old namespace is still being removed
     return _done(request, f"Your sandbox is ready: the namespace {sandbox.namespace} is yours.")
 
 
@@ -171,8 +166,8 @@ def sandbox_reset(request):
         _refund_waiting(attempt, exc)
         return _failure(request, exc)
     if sandbox.state == Sandbox.State.TERMINATING:
-        # Not a failure: the cluster takes a while to empty a namespace.
-        return _answer(request, 202, notice=TERMINATING_NOTICE)
+        # Not a failure: the cluster takes a while to empty a namespace; the section says so.
+        return _answer(request, 202)
     return _done(request, f"Your sandbox has been reset: {sandbox.namespace} is empty again, with a fresh account.")
 
 

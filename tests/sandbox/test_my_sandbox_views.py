@@ -54,7 +54,6 @@ def create(client, **extra):
 def test_dashboard_offers_a_sandbox_in_plain_words(cluster, client, ada):
     page = client.get(DASHBOARD).content.decode()
     assert "Your sandbox" in page and "Create my sandbox" in page
-    assert "valid" not in page or "8 hours" in page
     assert "works for 8 hours" in page
 
 
@@ -144,7 +143,7 @@ def test_reset_while_the_old_namespace_terminates_says_so_and_can_be_finished(cl
     assert Sandbox.objects.get(user=ada).state == Sandbox.State.TERMINATING
     assert "Finish setting up my sandbox" in client.get(DASHBOARD).content.decode()
     still = create(client, HTTP_HX_REQUEST="true")
-    assert still.status_code in (202, 409) and "removed" in still.content.decode()
+    assert still.status_code == 409 and "removed" in still.content.decode()
     cluster.finish_termination()
     assert create(client).status_code == 302
     assert Sandbox.objects.get(user=ada).state == Sandbox.State.READY
