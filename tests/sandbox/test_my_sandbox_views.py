@@ -248,3 +248,18 @@ def lesson_url_of(lab):
     from journeys.models import Lesson
 
     return Lesson.objects.get(slug=lab.lesson).get_absolute_url()
+
+
+@pytest.mark.parametrize("next_url", ["https://elsewhere.example/", "//elsewhere.example/", "/sandbox/create/"])
+def test_the_way_back_stays_on_the_portal(cluster, client, ada, next_url):
+    response = client.post(CREATE, {"next": next_url})
+    assert response.status_code == 302 and response.url == DASHBOARD
+
+
+def test_the_page_without_javascript_shows_the_commands_with_no_store(cluster, client, ada):
+    create(client)
+    response = client.get(COMMANDS, {"next": "/journeys/"})
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    page = response.content.decode()
+    assert "<h1>Your sandbox on the cluster</h1>" in page and "kubectl config use-context" in page
+    assert 'href="/journeys/">Back</a>' in page
