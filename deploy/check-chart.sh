@@ -71,7 +71,7 @@ done
 step "The portal's advisories on every rendering (expected: none)"
 (
   cd "$ROOT"
-  DJANGO_SETTINGS_MODULE=portal.settings "$PYTHON" - "$ROOT/deploy/rbac/sandbox-reader.yaml" "$WORK"/*.yaml <<'PY'
+  DJANGO_SETTINGS_MODULE=portal.settings "$PYTHON" - "$ROOT/deploy/rbac" "$WORK"/*.yaml <<'PY'
 import sys
 from pathlib import Path
 
@@ -83,13 +83,25 @@ django.setup()
 from journeys.sandbox.checks.advisories import advisories_for  # noqa: E402
 from journeys.sandbox.sources import FileSource  # noqa: E402
 
+# Each ClusterRole of the chart has the rules of one standalone manifest, found by its name's end.
+STANDALONE = {"-sandbox-reader": "sandbox-reader.yaml", "-sandbox-learner": "sandbox-learner.yaml",
+              "-sandbox-provisioner": "sandbox-provisioner.yaml"}
 
-def cluster_role_rules(documents):
-    return [doc["rules"] for doc in documents if doc and doc.get("kind") == "ClusterRole"]
+
+def cluster_roles(documents):
+    return {doc["metadata"]["name"]: doc["rules"] for doc in documents if doc and doc.get("kind") == "ClusterRole"}
 
 
-reference = Path(sys.argv[1])
-[expected_rules] = cluster_role_rules(yaml.safe_load_all(reference.read_text()))
+def without_bound_role(rules):
+    """The provisioner may bind one ClusterRole, named per release in the chart: compare all but that name."""
+    return [{**rule, "resourceNames": ["<learner>"]} if rule.get("verbs") == ["bind"] else rule for rule in rules]
+
+
+rbac = Path(sys.argv[1])
+expected = {
+    end: without_bound_role(next(iter(cluster_roles(yaml.safe_load_all((rbac / name).read_text())).values())))
+    for end, name in STANDALONE.items()
+}
 failed = False
 for path in map(Path, sys.argv[2:]):
     text = path.read_text()
@@ -100,9 +112,10 @@ for path in map(Path, sys.argv[2:]):
         print(f"  {path.stem}: [{item.id}] {item.message}")
     if workloads == 0:
         print(f"  {path.stem}: no workloads found in namespace {snapshot.namespace!r}; nothing was checked")
-    for rules in cluster_role_rules(yaml.safe_load_all(text)):
-        if rules != expected_rules:
-            print(f"  {path.stem}: the ClusterRole's rules differ from {reference.name}")
+    for name, rules in cluster_roles(yaml.safe_load_all(text)).items():
+        ends = [end for end in STANDALONE if name.endswith(end)]
+        if not ends or without_bound_role(rules) != expected[ends[0]]:
+            print(f"  {path.stem}: the ClusterRole {name}'s rules differ from deploy/rbac/{STANDALONE.get(ends[0] if ends else '', '?')}")
             failed = True
     failed = failed or bool(advice) or workloads == 0
     if not advice and workloads:
@@ -156,5 +169,20 @@ expect_refusal "untagged postgres image" "postgresql.image.tag must be a fixed v
   -f "$DEFAULTS" --set postgresql.image.tag=latest
 expect_refusal "in-cluster and kubeconfig" "exclude each other" \
   -f "$DEFAULTS" --set sandbox.inCluster=true --set sandbox.kubeconfigSecret=kc
+
+PROVISIONING=(-f "$DEFAULTS" --set sandbox.inCluster=true --set provisioning.enabled=true
+  --set provisioning.learnerServer=https://k8s.example.com:6443)
+expect_refusal "provisioning without a namespace template" "needs sandbox.namespaceTemplate with {username}" \
+  "${PROVISIONING[@]}"
+expect_refusal "provisioning with a template lacking a prefix" "must start with a fixed prefix" \
+  "${PROVISIONING[@]}" --set-json 'sandbox.namespaceTemplate="{username}-lab"'
+expect_refusal "an unknown pod security level" "provisioning.podSecurity must be privileged, baseline or restricted" \
+  "${PROVISIONING[@]}" --set "sandbox.namespaceTemplate=learn-{username}" --set provisioning.podSecurity=strict
+expect_refusal "an empty expiry schedule" "provisioning.expiry.schedule is empty" \
+  "${PROVISIONING[@]}" --set "sandbox.namespaceTemplate=learn-{username}" --set provisioning.expiry.enabled=true \
+  --set provisioning.expiry.schedule=
+expect_refusal "provisioning in the cluster without a learner server" "provisioning.learnerServer is required" \
+  -f "$DEFAULTS" --set sandbox.inCluster=true --set provisioning.enabled=true \
+  --set "sandbox.namespaceTemplate=learn-{username}"
 
 step "Chart checks passed (helm $("$HELM" version --template '{{ .Version }}'), ${#VALUES_FILES[@]} combinations)"

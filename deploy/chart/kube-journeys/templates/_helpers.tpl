@@ -73,6 +73,59 @@ two namespaces do not overwrite each other's ClusterRole.
 {{- printf "%s-%s-sandbox-reader" .Release.Namespace (include "kube-journeys.fullname" .) | trunc 253 | trimSuffix "-" }}
 {{- end }}
 
+{{/*
+Provisioning's identity and the cluster-scoped names it uses (see `provisioning` in values.yaml).
+*/}}
+{{- define "kube-journeys.provisionerServiceAccountName" -}}
+{{- printf "%s-provisioner" (include "kube-journeys.fullname" . | trunc 51 | trimSuffix "-") }}
+{{- end }}
+
+{{- define "kube-journeys.provisionerClusterRoleName" -}}
+{{- printf "%s-%s-sandbox-provisioner" .Release.Namespace (include "kube-journeys.fullname" .) | trunc 253 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "kube-journeys.learnerClusterRoleName" -}}
+{{- if .Values.provisioning.rbac.create }}
+{{- printf "%s-%s-sandbox-learner" .Release.Namespace (include "kube-journeys.fullname" .) | trunc 253 | trimSuffix "-" }}
+{{- else }}
+{{- .Values.provisioning.learnerClusterRole }}
+{{- end }}
+{{- end }}
+
+{{/* "true" when the provisioner is the Pod's own ServiceAccount rather than a mounted kubeconfig. */}}
+{{- define "kube-journeys.provisionerInCluster" -}}
+{{- if and .Values.provisioning.enabled (not .Values.provisioning.kubeconfigSecret) }}true{{ end }}
+{{- end }}
+
+{{/*
+The web Pods' ServiceAccount: the provisioner's when it provisions from inside the cluster (a Pod
+has one identity; the read-only ClusterRole is then bound to it as well), the chart's own otherwise.
+*/}}
+{{- define "kube-journeys.webServiceAccountName" -}}
+{{- if include "kube-journeys.provisionerInCluster" . }}
+{{- include "kube-journeys.provisionerServiceAccountName" . }}
+{{- else }}
+{{- include "kube-journeys.serviceAccountName" . }}
+{{- end }}
+{{- end }}
+
+{{/*
+The text before {username} in the namespace template: the admission policy lets the provisioner
+touch only namespaces starting with it. It must survive the portal's clean-up of names (lowercase,
+single hyphens) unchanged, or the policy would refuse the namespaces the portal asks for.
+*/}}
+{{- define "kube-journeys.sandboxPrefix" -}}
+{{- $template := .Values.sandbox.namespaceTemplate }}
+{{- if not (contains "{username}" $template) }}
+{{- fail (printf "provisioning.enabled needs sandbox.namespaceTemplate with {username}, e.g. \"learn-{username}\" (it is %q): each learner gets a namespace of their own." $template) }}
+{{- end }}
+{{- $prefix := index (splitList "{username}" $template) 0 }}
+{{- if not (regexMatch "^[a-z0-9]+(-[a-z0-9]+)*-?$" $prefix) }}
+{{- fail (printf "sandbox.namespaceTemplate must start with a fixed prefix of lowercase letters, digits and single hyphens before {username}, e.g. \"learn-{username}\" (the prefix is %q): the admission policy limits the provisioner to namespaces with that prefix." $prefix) }}
+{{- end }}
+{{- $prefix }}
+{{- end }}
+
 {{- define "kube-journeys.configMapName" -}}
 {{- include "kube-journeys.fullname" . }}
 {{- end }}
@@ -139,6 +192,44 @@ The values that cannot work together fail the render with a message instead of a
 {{- if and .Values.sandbox.inCluster .Values.sandbox.kubeconfigSecret }}
 {{- fail "sandbox.inCluster and sandbox.kubeconfigSecret exclude each other: the portal reads one cluster." }}
 {{- end }}
+{{- with .Values.provisioning }}
+{{- if .enabled }}
+{{- $_ := include "kube-journeys.sandboxPrefix" $ }}
+{{- if not (has .podSecurity (list "privileged" "baseline" "restricted")) }}
+{{- fail (printf "provisioning.podSecurity must be privileged, baseline or restricted, not %q." (toString .podSecurity)) }}
+{{- end }}
+{{- if lt (int .tokenSeconds) 600 }}
+{{- fail (printf "provisioning.tokenSeconds must be at least 600 (the shortest token Kubernetes issues), not %v." .tokenSeconds) }}
+{{- end }}
+{{- if and (not .kubeconfigSecret) (not $.Values.sandbox.inCluster) }}
+{{- fail "provisioning.enabled without provisioning.kubeconfigSecret provisions with the chart's ServiceAccount in this cluster: set sandbox.inCluster=true so the checks read the same cluster." }}
+{{- end }}
+{{- if and (not .kubeconfigSecret) (not .rbac.create) }}
+{{- fail "provisioning in this cluster uses the chart's provisioner ServiceAccount: keep provisioning.rbac.create=true, or give provisioning.kubeconfigSecret." }}
+{{- end }}
+{{- if and .kubeconfigSecret (not $.Values.sandbox.inCluster) (not $.Values.sandbox.kubeconfigSecret) }}
+{{- fail "provisioning.enabled needs the checks to read the sandboxes: set sandbox.inCluster=true or sandbox.kubeconfigSecret." }}
+{{- end }}
+{{- if and (not .kubeconfigSecret) (not .learnerServer) }}
+{{- fail "provisioning.learnerServer is required in the cluster: the API server address learners' kubectl reaches, e.g. https://k8s.example.com:6443." }}
+{{- end }}
+{{- if not .rbac.create }}
+{{- if not .learnerClusterRole }}
+{{- fail "provisioning.learnerClusterRole is required with provisioning.rbac.create=false: the ClusterRole bound in each sandbox." }}
+{{- end }}
+{{- end }}
+{{- if .expiry.enabled }}
+{{- if not (trim (toString .expiry.schedule)) }}
+{{- fail "provisioning.expiry.schedule is empty: give a cron schedule such as \"43 4 * * *\", or set provisioning.expiry.enabled=false." }}
+{{- end }}
+{{- if lt (int .expiry.days) 1 }}
+{{- fail (printf "provisioning.expiry.days must be 1 or more, not %v." .expiry.days) }}
+{{- end }}
+{{- end }}
+{{- else if .expiry.enabled }}
+{{- fail "provisioning.expiry.enabled needs provisioning.enabled: there are no sandboxes to expire." }}
+{{- end }}
+{{- end }}
 {{- if and .Values.backup.enabled (not .Values.postgresql.enabled) (not .Values.externalDatabase.url) (not .Values.existingSecret) }}
 {{- fail "backup.enabled needs a PostgreSQL database (postgresql.enabled or externalDatabase.url)." }}
 {{- end }}
@@ -188,6 +279,33 @@ migrating at once would race; the hook Job migrates once per install or upgrade.
 {{- if .Values.sandbox.kubeconfigSecret }}
 - name: sandbox-kubeconfig
   mountPath: /etc/kube-journeys/sandbox
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{- define "kube-journeys.provisionerEnv" -}}
+{{- if and .Values.provisioning.enabled .Values.provisioning.kubeconfigSecret }}
+- name: SANDBOX_PROVISIONER_KUBECONFIG
+  value: /etc/kube-journeys/provisioner/kubeconfig
+{{- end }}
+{{- end }}
+
+{{- define "kube-journeys.provisionerVolume" -}}
+{{- if and .Values.provisioning.enabled .Values.provisioning.kubeconfigSecret }}
+- name: provisioner-kubeconfig
+  secret:
+    secretName: {{ .Values.provisioning.kubeconfigSecret }}
+    defaultMode: 0440
+    items:
+      - key: kubeconfig
+        path: kubeconfig
+{{- end }}
+{{- end }}
+
+{{- define "kube-journeys.provisionerVolumeMount" -}}
+{{- if and .Values.provisioning.enabled .Values.provisioning.kubeconfigSecret }}
+- name: provisioner-kubeconfig
+  mountPath: /etc/kube-journeys/provisioner
   readOnly: true
 {{- end }}
 {{- end }}
