@@ -268,11 +268,13 @@ TEMPLATE = ["--set", "sandbox.namespaceTemplate=learn-{username}"]
         ([*ON, *TEMPLATE, "--set", "sandbox.inCluster=false"], "set sandbox.inCluster=true"),
         ([*ON, *TEMPLATE, "--set", "provisioning.rbac.create=false"], "keep provisioning.rbac.create=true"),
         (["--set", "provisioning.expiry.enabled=true"], "provisioning.expiry.enabled needs provisioning.enabled"),
+        ([*ON, *TEMPLATE, "--set", "provisioning.quota=pods"], "provisioning.quota must be a map"),
     ],
     ids=[
         "no-template", "template-without-username", "no-prefix", "prefix-the-portal-would-rewrite",
         "pod-security", "short-token", "empty-schedule", "no-expiry-days", "no-learner-server",
         "in-cluster-without-reading", "in-cluster-without-rbac", "expiry-without-provisioning",
+        "quota-not-a-map",
     ],
 )  # fmt: skip
 def test_values_that_cannot_work_are_refused_with_a_message(helm, args, message):

@@ -198,6 +198,11 @@ The values that cannot work together fail the render with a message instead of a
 {{- if not (has .podSecurity (list "privileged" "baseline" "restricted")) }}
 {{- fail (printf "provisioning.podSecurity must be privileged, baseline or restricted, not %q." (toString .podSecurity)) }}
 {{- end }}
+{{- range $key := list "quota" "limits" }}
+{{- if not (kindIs "map" (index $.Values.provisioning $key)) }}
+{{- fail (printf "provisioning.%s must be a map of Kubernetes quantities (see values.yaml), or {} for the portal's defaults." $key) }}
+{{- end }}
+{{- end }}
 {{- if lt (int .tokenSeconds) 600 }}
 {{- fail (printf "provisioning.tokenSeconds must be at least 600 (the shortest token Kubernetes issues), not %v." .tokenSeconds) }}
 {{- end }}
