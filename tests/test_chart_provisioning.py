@@ -170,6 +170,8 @@ def test_web_pods_run_as_the_provisioner_in_the_cluster_and_it_reads_for_the_che
     spec = one(in_cluster, "Deployment")["spec"]["template"]["spec"]
     assert spec["serviceAccountName"] == PROVISIONER
     assert spec["automountServiceAccountToken"] is True
+    # The chart's other ServiceAccount is then used by no Pod, and hands out no token by default.
+    assert one(in_cluster, "ServiceAccount", "journeys-kube-journeys")["automountServiceAccountToken"] is False
     reader_subjects = [
         subject
         for doc in in_cluster
