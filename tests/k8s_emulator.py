@@ -6,7 +6,8 @@ all exercised rather than mocked away. Reads, and the writes that sandbox provis
 create, update, patch and delete of the kinds below, Namespaces that stay Terminating for a
 while after a delete, and TokenRequest. The emulator's own token is allowed everything; tokens
 it issues for a ServiceAccount (and those given to ``add_token``) are authorised by the RBAC
-objects it holds, as the apiserver would (see ``tests.k8s_rbac``).
+objects it holds, as the apiserver would (see ``tests.k8s_rbac``). Every write, whoever makes it,
+passes the ValidatingAdmissionPolicies it holds (see ``tests.k8s_admission``).
 
 Typical use::
 
@@ -42,6 +43,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
+from tests.k8s_admission import ADMISSION_GROUP, AdmissionRequest, admission_denial
 from tests.k8s_rbac import RBAC_GROUP, Identity, Request, allowed, escalation_problem, service_account_identity
 
 DEFAULT_TOKEN = "test-token"
@@ -81,6 +83,8 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("rolebindings", "RoleBinding", "rbac.authorization.k8s.io", "v1", True),
     Resource("clusterroles", "ClusterRole", "rbac.authorization.k8s.io", "v1", False),
     Resource("clusterrolebindings", "ClusterRoleBinding", "rbac.authorization.k8s.io", "v1", False),
+    Resource("validatingadmissionpolicies", "ValidatingAdmissionPolicy", ADMISSION_GROUP, "v1", False),
+    Resource("validatingadmissionpolicybindings", "ValidatingAdmissionPolicyBinding", ADMISSION_GROUP, "v1", False),
 )
 _BY_GROUP_PLURAL = {(r.group, r.plural): r for r in RESOURCES}
 _BY_KIND = {r.kind: r for r in RESOURCES}
@@ -797,7 +801,7 @@ class KubeEmulator:
                 return self._update(identity, resource, target, body)
             if method == "PATCH":
                 return self._patch(identity, resource, target, body, content_type)
-            return self._delete(resource, target)
+            return self._delete(identity, resource, target)
 
     @staticmethod
     def _method_fits(method: str, target: _Target) -> bool:
@@ -897,6 +901,21 @@ class KubeEmulator:
         message = f'{resource.plural}.{resource.group} "{name}" is forbidden: {problem}'
         return 403, status_body(403, "Forbidden", message, details)
 
+    def _admission(
+        self, identity: Identity, resource: Resource, operation: str, namespace: str, name: Any,
+        obj: dict | None, old: dict | None,
+    ) -> tuple[int, dict] | None:  # fmt: skip
+        request = AdmissionRequest(
+            operation, resource.group, resource.version, resource.kind, resource.plural, namespace, str(name or ""),
+            identity, obj, old,
+        )  # fmt: skip
+        denial = admission_denial(self._lookup, request)
+        if denial is None:
+            return None
+        group = {"group": resource.group} if resource.group else {}
+        details = {"name": request.name, **group, "kind": resource.plural}
+        return denial.status, status_body(denial.status, denial.reason, denial.message, details)
+
     def _body_problem(self, resource: Resource, target: _Target, body: Any) -> tuple[int, dict] | None:
         if not isinstance(body, dict) or not isinstance(body.get("metadata", {}), dict):
             return 400, status_body(400, "BadRequest", "the request body is not a Kubernetes object", {})
@@ -927,6 +946,8 @@ class KubeEmulator:
             return 409, status_body(409, "AlreadyExists", message, _details(replace_name(target, name)))
         if problem := self._escalation(identity, resource, namespace, body):
             return problem
+        if problem := self._admission(identity, resource, "CREATE", namespace, name, body, None):
+            return problem
         for key in ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp"):
             metadata.pop(key, None)
         if resource.namespaced:
@@ -955,6 +976,8 @@ class KubeEmulator:
             )
             return 409, status_body(409, "Conflict", message, _details(target))
         if problem := self._escalation(identity, resource, target.namespace or "", new):
+            return problem
+        if problem := self._admission(identity, resource, "UPDATE", target.namespace or "", target.name, new, current):
             return problem
         metadata["name"] = target.name
         for key in ("uid", "creationTimestamp"):
@@ -993,10 +1016,12 @@ class KubeEmulator:
         merged.get("metadata", {}).pop("resourceVersion", None)
         return self._replace(identity, resource, target, current, merged)
 
-    def _delete(self, resource: Resource, target: _Target) -> tuple[int, dict]:
+    def _delete(self, identity: Identity, resource: Resource, target: _Target) -> tuple[int, dict]:
         current = self._existing(resource, target)
         if current is None:
             return 404, _not_found_body(target)
+        if problem := self._admission(identity, resource, "DELETE", target.namespace or "", target.name, None, current):
+            return problem
         if resource.plural == "namespaces":
             name = target.name or ""
             if name not in self._terminating:

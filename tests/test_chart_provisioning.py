@@ -15,6 +15,8 @@ import pytest
 import yaml
 from django.conf import settings
 
+from journeys.sandbox.provisioning import MANAGED_BY, MANAGED_BY_LABEL, ROLE_BINDING, SERVICE_ACCOUNT
+
 CHART = Path(settings.BASE_DIR) / "deploy" / "chart" / "kube-journeys"
 RBAC = Path(settings.BASE_DIR) / "deploy" / "rbac"
 NAMESPACE = "kube-journeys"
@@ -122,8 +124,11 @@ def test_provisioner_has_its_own_service_account_bound_to_its_role(in_cluster):
 # --- The admission policy -------------------------------------------------------------------------
 
 
-def policy_and_binding(documents):
-    return one(documents, "ValidatingAdmissionPolicy"), one(documents, "ValidatingAdmissionPolicyBinding")
+def policy_and_binding(documents, name_end="-namespaces"):
+    return (
+        one(documents, "ValidatingAdmissionPolicy", name_end),
+        one(documents, "ValidatingAdmissionPolicyBinding", name_end),
+    )
 
 
 def test_admission_policy_uses_the_template_prefix_the_portal_label_and_the_provisioner(helm):
@@ -144,6 +149,18 @@ def test_admission_policy_is_the_standalone_one_but_for_names(in_cluster):
         assert chart_policy["spec"][key] == manifest["spec"][key], key  # the ci values use the manifest's prefix
     # The label the policy demands is the one the portal puts on its namespaces.
     assert '== "kube-journeys"' in chart_policy["spec"]["validations"][0]["expression"]
+
+
+def test_learner_guard_policy_is_the_standalone_one_and_denies(in_cluster):
+    chart_policy, binding = policy_and_binding(in_cluster, "-sandbox-guards")
+    manifest = standalone("sandbox-learner-policy.yaml", "ValidatingAdmissionPolicy")
+    assert chart_policy["spec"] == manifest["spec"]
+    assert binding["spec"] == {"policyName": chart_policy["metadata"]["name"], "validationActions": ["Deny"]}
+    # It guards exactly the namespaces the portal labels and the names the portal gives its objects.
+    selector = chart_policy["spec"]["matchConstraints"]["namespaceSelector"]["matchLabels"]
+    assert selector == {MANAGED_BY_LABEL: MANAGED_BY}
+    expressions = " ".join(validation["expression"] for validation in chart_policy["spec"]["validations"])
+    assert f'"{SERVICE_ACCOUNT}"' in expressions and f'"{ROLE_BINDING}"' in expressions
 
 
 # --- How the portal is wired -----------------------------------------------------------------------

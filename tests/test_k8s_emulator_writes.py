@@ -362,3 +362,92 @@ def test_faults_and_delays_apply_to_writes(kube_emulator, core):
     started = time.perf_counter()
     core.delete_namespace(NS, _preload_content=False)
     assert time.perf_counter() - started >= 0.3
+
+
+# --- admission: ValidatingAdmissionPolicies the emulator holds ---
+
+
+def admission_policy(name, expression, *, failure_policy="Fail", actions=("Deny",), namespace_selector=None):
+    constraints = {
+        "resourceRules": [
+            {"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE", "DELETE"], "resources": ["configmaps"]}
+        ]
+    }
+    if namespace_selector is not None:
+        constraints["namespaceSelector"] = namespace_selector
+    return [
+        {
+            "apiVersion": "admissionregistration.k8s.io/v1",
+            "kind": "ValidatingAdmissionPolicy",
+            "metadata": {"name": name},
+            "spec": {
+                "failurePolicy": failure_policy,
+                "matchConstraints": constraints,
+                "validations": [{"expression": expression}],
+            },
+        },
+        {
+            "apiVersion": "admissionregistration.k8s.io/v1",
+            "kind": "ValidatingAdmissionPolicyBinding",
+            "metadata": {"name": name},
+            "spec": {"policyName": name, "validationActions": list(actions)},
+        },
+    ]
+
+
+def create_config_map(core, name, data=None):
+    return core.create_namespaced_config_map(NS, {"metadata": {"name": name}, "data": data or {}})
+
+
+def test_a_policy_denies_what_its_expression_refuses_with_the_apiservers_message(kube_emulator, core):
+    kube_emulator.add_many(admission_policy("small", "size(object.data) <= 1"))
+
+    create_config_map(core, "ok", {"a": "1"})
+    with pytest.raises(ApiException) as refused:
+        create_config_map(core, "big", {"a": "1", "b": "2"})
+
+    assert refused.value.status == 422  # no reason given: Invalid, as the apiserver answers
+    assert status_of(refused)["message"] == (
+        "configmaps \"big\" is forbidden: ValidatingAdmissionPolicy 'small' with binding 'small' denied request: "
+        "failed expression: size(object.data) <= 1"
+    )
+    assert kube_emulator.get("ConfigMap", "big", NS) is None
+
+
+def test_a_delete_sees_the_old_object(kube_emulator, core):
+    create_config_map(core, "kept", {"keep": "yes"})
+    kube_emulator.add_many(admission_policy("keep", '!("keep" in oldObject.data)'))
+
+    with pytest.raises(ApiException) as refused:
+        core.delete_namespaced_config_map("kept", NS)
+    assert refused.value.status == 422
+    assert kube_emulator.get("ConfigMap", "kept", NS) is not None
+
+
+@pytest.mark.parametrize(("failure_policy", "admitted"), [("Fail", False), ("Ignore", True)])
+def test_an_expression_that_errors_follows_the_failure_policy(kube_emulator, core, failure_policy, admitted):
+    kube_emulator.add_many(admission_policy("broken", "object.missing.field == 1", failure_policy=failure_policy))
+
+    if admitted:
+        create_config_map(core, "c")
+    else:
+        with pytest.raises(ApiException) as refused:
+            create_config_map(core, "c")
+        assert "expression failed" in status_of(refused)["message"]
+    assert (kube_emulator.get("ConfigMap", "c", NS) is not None) == admitted
+
+
+def test_only_deny_bindings_and_matching_namespaces_refuse(kube_emulator, core):
+    kube_emulator.add_many(admission_policy("warn-only", "false", actions=("Warn", "Audit")))
+    kube_emulator.add_many(
+        admission_policy("elsewhere", "false", namespace_selector={
+            "matchExpressions": [{"key": "tier", "operator": "In", "values": ["prod"]}],
+        })
+    )  # fmt: skip
+
+    create_config_map(core, "fine")
+
+    kube_emulator.add_namespace(NS, labels={"tier": "prod"})
+    with pytest.raises(ApiException) as refused:
+        create_config_map(core, "now-refused")
+    assert "'elsewhere'" in status_of(refused)["message"]

@@ -168,6 +168,8 @@ def remove_for_account(user, *, provisioner=None):
     """Called before an account is deleted: remove its sandbox. Never raises, so the deletion goes ahead."""
     if sandbox_for(user) is None:
         return
+    # The deletion that follows would try again (remove_with_account); once is enough for a learner to wait.
+    user._sandbox_removal_tried = True
     try:
         delete_sandbox(user, actor=user, provisioner=provisioner)
     except ProvisioningError:
@@ -181,3 +183,33 @@ def remove_for_account(user, *, provisioner=None):
                 Action.DELETE, sandbox.namespace, actor=user, learner=user,
                 outcome=Outcome.FAILED, reason="unexpected error; see the log",
             )  # fmt: skip
+
+
+def remove_with_account(sender, instance, **kwargs):
+    """pre_delete of an account, however it goes (Django admin, its bulk action, the shell): its sandbox goes too.
+
+    The namespace is removed once the deletion has committed, so a deletion that rolls back keeps it. A
+    failure leaves the row without an account, which expire_sandboxes removes on its next run.
+    """
+    if getattr(instance, "_sandbox_removal_tried", False):
+        return
+    sandbox_id = Sandbox.objects.filter(user=instance).values_list("pk", flat=True).first()
+    if sandbox_id is None:
+        return
+    username = instance.get_username()
+    transaction.on_commit(lambda: _remove_orphan(sandbox_id, username))
+
+
+def _remove_orphan(sandbox_id, username):
+    sandbox = Sandbox.objects.filter(pk=sandbox_id, user__isnull=True).first()
+    if sandbox is None:
+        return
+    if not provisioning_enabled():
+        logger.warning("sandbox %s of deleted account %s kept: provisioning is off", sandbox.namespace, username)
+        return
+    try:
+        remove_sandbox(sandbox, why=f"the account {username} was deleted")
+    except ProvisioningError:
+        pass  # recorded by _apply; expire_sandboxes retries an orphan on every run
+    except Exception:  # the account is already gone; the orphan row names what is left to remove
+        logger.exception("sandbox %s of deleted account %s could not be removed", sandbox.namespace, username)

@@ -14,6 +14,7 @@ RBAC_DIR = Path(settings.BASE_DIR) / "deploy" / "rbac"
 LEARNER_MANIFEST = RBAC_DIR / "sandbox-learner.yaml"
 PROVISIONER_MANIFEST = RBAC_DIR / "sandbox-provisioner.yaml"
 POLICY_MANIFEST = RBAC_DIR / "sandbox-provisioner-policy.yaml"
+LEARNER_POLICY_MANIFEST = RBAC_DIR / "sandbox-learner-policy.yaml"
 PROVISIONER_TOKEN = "provisioner-token"
 PROVISIONER_USER = "system:serviceaccount:kube-journeys:kube-journeys-provisioner"
 
@@ -23,9 +24,12 @@ def manifest_documents(path):
 
 
 def load_rbac(emulator):
-    """The learner and provisioner manifests, as `kubectl apply` would leave them, and the provisioner's token."""
+    """Every manifest of deploy/rbac for provisioning, as `kubectl apply` would leave them, and the provisioner's token.
+
+    The admission policies are in force from here on, for every identity, as in a cluster that applied them.
+    """
     emulator.add_namespace("kube-journeys")
-    for path in (LEARNER_MANIFEST, PROVISIONER_MANIFEST):
+    for path in (LEARNER_MANIFEST, PROVISIONER_MANIFEST, POLICY_MANIFEST, LEARNER_POLICY_MANIFEST):
         emulator.add_many(manifest_documents(path))
     emulator.add_token(
         PROVISIONER_TOKEN,

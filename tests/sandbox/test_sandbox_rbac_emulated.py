@@ -13,6 +13,7 @@ from journeys.sandbox.labs import SOLUTIONS_DIR
 from journeys.sandbox.provisioning import GUARD_NAME, MANAGED_BY, MANAGED_BY_LABEL, Provisioner
 from tests.sandbox.provisioning_support import (
     LEARNER_MANIFEST,
+    LEARNER_POLICY_MANIFEST,
     POLICY_MANIFEST,
     PROVISIONER_MANIFEST,
     PROVISIONER_TOKEN,
@@ -180,7 +181,11 @@ def test_the_learner_role_names_no_guard_and_grants_no_escalation():
             assert not {"resourcequotas", "limitranges"} & set(rule["resources"]) or rule.get("resourceNames")
 
 
-@pytest.mark.parametrize("path", [LEARNER_MANIFEST, PROVISIONER_MANIFEST, POLICY_MANIFEST], ids=lambda path: path.name)
+@pytest.mark.parametrize(
+    "path",
+    [LEARNER_MANIFEST, PROVISIONER_MANIFEST, POLICY_MANIFEST, LEARNER_POLICY_MANIFEST],
+    ids=lambda path: path.name,
+)
 def test_the_manifests_are_valid_kubernetes(path):
     for document in manifest_documents(path):
         kubernetes_validate.validate(document, "1.32.0", strict=True)

@@ -5,6 +5,7 @@ import socket
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.urls import reverse
 
 from journeys.models import ProvisioningEvent, Sandbox
@@ -166,6 +167,94 @@ def test_account_deletion_succeeds_when_the_cluster_is_unreachable(cluster, ada,
     event = ProvisioningEvent.objects.order_by("id").last()
     assert (event.action, event.outcome, event.actor_name) == (Action.DELETE, Outcome.FAILED, "Ada")
     assert event.reason.startswith("unreachable")
+
+
+def test_account_deletion_tries_the_cluster_once_when_it_fails(
+    cluster, ada, client, django_capture_on_commit_callbacks
+):
+    sandboxes.create_sandbox(ada)
+    cluster.fail(r"/namespaces/learn-ada$", 500, method="DELETE")
+    cluster.reset_requests()
+    client.force_login(ada)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("journeys:account_delete"), {"password": "correct-horse-battery"})
+
+    assert response.status_code == 302
+    assert [request.method for request in cluster.requests if request.path.endswith("/learn-ada")].count("DELETE") == 1
+    assert Sandbox.objects.get().user is None  # left for expire_sandboxes
+
+
+@pytest.fixture
+def admin_user(client):
+    boss = factories.UserFactory(username="boss", is_staff=True, is_superuser=True)
+    client.force_login(boss)
+    return boss
+
+
+def test_deleting_an_account_in_admin_deletes_its_sandbox(
+    cluster, ada, client, admin_user, django_capture_on_commit_callbacks
+):
+    sandboxes.create_sandbox(ada)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:auth_user_delete", args=[ada.pk]), {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not get_user_model().objects.filter(pk=ada.pk).exists()
+    assert cluster.get("Namespace", "learn-ada", "") is None
+    assert not Sandbox.objects.exists()
+    event = ProvisioningEvent.objects.order_by("id").last()
+    assert (event.action, event.outcome, event.actor_name) == (Action.DELETE, Outcome.OK, "system")
+    assert "the account Ada was deleted" in event.reason
+
+
+def test_deleting_accounts_in_bulk_deletes_each_sandbox(
+    cluster, ada, client, admin_user, django_capture_on_commit_callbacks
+):
+    bob = factories.UserFactory(username="bob")
+    carol = factories.UserFactory(username="carol")  # no sandbox: nothing to remove
+    for learner in (ada, bob):
+        sandboxes.create_sandbox(learner)
+    selected = {"action": "delete_selected", "_selected_action": [ada.pk, bob.pk, carol.pk], "post": "yes"}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("admin:auth_user_changelist"), selected)
+
+    assert not get_user_model().objects.filter(pk__in=[ada.pk, bob.pk, carol.pk]).exists()
+    assert not Sandbox.objects.exists()
+    assert {cluster.get("Namespace", name, "") for name in ("learn-ada", "learn-bob")} == {None}
+
+
+def test_a_deletion_that_rolls_back_keeps_the_sandbox(cluster, ada, django_capture_on_commit_callbacks):
+    sandboxes.create_sandbox(ada)
+    account_id = ada.pk
+
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        ada.delete()
+        raise RuntimeError("something later in the same deletion failed")
+
+    assert callbacks == []
+    assert Sandbox.objects.get().user_id == account_id
+    assert cluster.get("Namespace", "learn-ada", "") is not None
+
+
+def test_an_account_deleted_while_provisioning_is_off_leaves_an_orphan_for_later(
+    cluster, ada, settings, django_capture_on_commit_callbacks
+):
+    sandboxes.create_sandbox(ada)
+    settings.SANDBOX_PROVISIONING = False
+    cluster.reset_requests()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ada.delete()
+
+    assert cluster.requests == []
+    assert Sandbox.objects.get().user is None
 
 
 def test_account_deletion_without_a_sandbox_makes_no_call(cluster, ada, client):

@@ -84,6 +84,10 @@ Provisioning's identity and the cluster-scoped names it uses (see `provisioning`
 {{- printf "%s-%s-sandbox-provisioner" .Release.Namespace (include "kube-journeys.fullname" .) | trunc 253 | trimSuffix "-" }}
 {{- end }}
 
+{{- define "kube-journeys.sandboxGuardsPolicyName" -}}
+{{- printf "%s-%s-sandbox-guards" .Release.Namespace (include "kube-journeys.fullname" .) | trunc 253 | trimSuffix "-" }}
+{{- end }}
+
 {{- define "kube-journeys.learnerClusterRoleName" -}}
 {{- if .Values.provisioning.rbac.create }}
 {{- printf "%s-%s-sandbox-learner" .Release.Namespace (include "kube-journeys.fullname" .) | trunc 253 | trimSuffix "-" }}
