@@ -48,6 +48,7 @@ from .models import (
 from .progress import reports
 from .quizzes.rules import stored_quiz_problems
 from .sandbox import cohorts
+from .sandbox.expiry import with_last_lab_check
 from .sandbox.provisioning import provisioning_enabled
 
 QUESTIONS_WITH_CHOICES = Prefetch("questions", queryset=Question.objects.prefetch_related("choices"))
@@ -618,7 +619,7 @@ class SandboxAssignmentAdmin(admin.ModelAdmin):
 class SandboxAdmin(admin.ModelAdmin):
     """Provisioned sandboxes, read-only: the cluster is changed through the sandbox services, never here."""
 
-    list_display = ["learner", "namespace", "created_at", "last_checked", "state"]
+    list_display = ["learner", "namespace", "created_at", "last_lab_check", "last_checked", "state"]
     list_filter = ["state"]
     list_select_related = ["user"]
     search_fields = ["user__username", "namespace"]
@@ -637,6 +638,13 @@ class SandboxAdmin(admin.ModelAdmin):
     @admin.display(description="Learner", ordering="user__username")
     def learner(self, sandbox):
         return sandbox.user or "deleted account"
+
+    def get_queryset(self, request):
+        return with_last_lab_check(super().get_queryset(request))
+
+    @admin.display(description="Last lab check", ordering="last_run", empty_value="never")
+    def last_lab_check(self, sandbox):
+        return sandbox.last_run
 
     def has_add_permission(self, request):
         return False

@@ -68,7 +68,12 @@ class Sandbox(models.Model):
     namespace = models.CharField(max_length=63, unique=True)
     state = models.CharField(max_length=12, choices=State.choices, default=State.CREATING)
     created_at = models.DateTimeField(auto_now_add=True)
-    last_checked = models.DateTimeField(null=True, blank=True, help_text="When the portal last saw it in the cluster.")
+    last_checked = models.DateTimeField(
+        "last seen by the portal",
+        null=True,
+        blank=True,
+        help_text="When the portal last saw it in the cluster (a create, reset or kubeconfig download).",
+    )
     last_error = models.TextField(blank=True, help_text="Why the last action failed, for operators.")
 
     class Meta:

@@ -19,6 +19,12 @@ from .sandboxes import remove_sandbox
 logger = logging.getLogger(__name__)
 
 
+def with_last_lab_check(sandboxes):
+    """Each sandbox with ``last_run``: when its learner last had a lab checked in its namespace (or None)."""
+    runs = LabRun.objects.filter(user=OuterRef("user"), namespace=OuterRef("namespace")).order_by("-created_at")
+    return sandboxes.annotate(last_run=Subquery(runs.values("created_at")[:1]))
+
+
 @dataclass(frozen=True)
 class Due:
     sandbox: Sandbox
@@ -35,8 +41,7 @@ class Due:
 def due_sandboxes(days, *, now=None):
     """Sandboxes unused for ``days`` days (and those without an account), oldest use first."""
     cutoff = (now or timezone.now()) - dt.timedelta(days=days)
-    last_run = LabRun.objects.filter(user=OuterRef("user"), namespace=OuterRef("namespace")).order_by("-created_at")
-    rows = Sandbox.objects.select_related("user").annotate(last_run=Subquery(last_run.values("created_at")[:1]))
+    rows = with_last_lab_check(Sandbox.objects.select_related("user"))
     due = []
     for sandbox in rows:
         last_used = max(moment for moment in (sandbox.created_at, sandbox.last_checked, sandbox.last_run) if moment)

@@ -1,10 +1,16 @@
 """Admin provisions and removes sandboxes for whole cohorts, reports counts, and never 500s on a cluster fault."""
 
+import datetime
+
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 
-from journeys.models import ProvisioningEvent, Sandbox
+from journeys.models import LabRun, ProvisioningEvent, Sandbox
 from journeys.sandbox import sandboxes
 from tests import factories
 from tests.sandbox.provisioning_support import PROVISIONER_TOKEN, load_rbac
@@ -111,3 +117,38 @@ def test_the_audit_trail_is_listed_and_filtered(cluster, client, boss):
 def test_cohort_actions_are_hidden_with_provisioning_off(client, boss, cohort):
     page = client.get(GROUPS).content.decode()
     assert "create_cohort_sandboxes" not in page and "download_cohort_report" in page
+
+
+def listing_queries(client):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(SANDBOXES).status_code == 200
+    return len(queries)
+
+
+def test_the_list_shows_each_sandboxs_last_lab_check(cluster, client, boss):
+    ada, bob = factories.UserFactory(username="ada"), factories.UserFactory(username="bob")
+    for learner in (ada, bob):
+        sandboxes.create_sandbox(learner)
+    lesson = factories.LessonFactory()
+    checked_at = timezone.now() - datetime.timedelta(days=3)
+    for namespace, when in (("learn-ada", checked_at), ("elsewhere", timezone.now())):
+        # The later check read another namespace: it is not this sandbox's.
+        run = LabRun.objects.create(user=ada, lab_slug="batch-pi", lesson=lesson, source="api", namespace=namespace,
+                                    outcome="pass")  # fmt: skip
+        LabRun.objects.filter(pk=run.pk).update(created_at=when)
+
+    page = client.get(SANDBOXES).content.decode()
+
+    rows = {name: page[page.index(name) :].split("</tr>", 1)[0] for name in ("learn-ada", "learn-bob")}
+    assert date_format(timezone.localtime(checked_at), "DATETIME_FORMAT") in rows["learn-ada"]
+    assert "never" in rows["learn-bob"]
+    assert "Last lab check" in page and "Last seen by the portal" in page
+
+
+def test_the_list_costs_the_same_queries_for_more_sandboxes(cluster, client, boss):
+    sandboxes.create_sandbox(factories.UserFactory(username="ada"))
+    one = listing_queries(client)
+    for name in ("bob", "carol", "dan"):
+        sandboxes.create_sandbox(factories.UserFactory(username=name))
+
+    assert listing_queries(client) == one
