@@ -47,6 +47,7 @@ def section_context(request, *, error=None, notice=None, confirm=None, commands=
         "sandbox": sandbox,
         "settling": sandbox is not None and sandbox.state != Sandbox.State.READY,
         "token_hours": int(hours) if hours == int(hours) else round(hours, 1),
+        "expire_days": settings.SANDBOX_EXPIRE_DAYS,
         "next": _next_url(request),
         "error": error,
         "notice": notice,

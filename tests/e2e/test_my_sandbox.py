@@ -77,6 +77,11 @@ def test_a_learner_creates_downloads_and_resets_their_sandbox(site, cluster, pag
 
     section.get_by_role("link", name="Show the kubectl config commands instead").click()
     expect(section.locator(".my-sandbox__commands")).to_contain_text("kubectl config set-credentials learn-ada-learner")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.url)
+    section.get_by_role("button", name="Copy this code to the clipboard").click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.splitlines()[0].startswith("kubectl config set-cluster sandbox-learn-ada --server=")
+    assert copied == section.locator(".my-sandbox__commands").inner_text().rstrip("\n")
     problems += audit(page, "desktop, commands")
 
     cluster.add({"kind": "ConfigMap", "metadata": {"name": "mine", "namespace": "learn-ada"}, "data": {}})

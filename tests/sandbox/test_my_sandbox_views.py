@@ -57,6 +57,20 @@ def test_dashboard_offers_a_sandbox_in_plain_words(cluster, client, ada):
     assert "works for 8 hours" in page
 
 
+@pytest.mark.parametrize(("days", "promise"), [(0, None), (1, "after 1 day without use"), (30, "after 30 days without use")])
+def test_the_learner_is_told_when_an_unused_sandbox_goes(cluster, client, ada, settings, days, promise):
+    settings.SANDBOX_EXPIRE_DAYS = days
+    before = client.get(DASHBOARD).content.decode()
+    create(client)
+    after = client.get(DASHBOARD).content.decode()
+
+    for page in (before, after):
+        assert ("without use" in page or "nobody uses" in page) == bool(days)
+    if promise:
+        assert promise in after
+        assert f"nobody uses for {days} day" in before
+
+
 def test_create_without_javascript_redirects_back_with_a_message(cluster, client, ada):
     response = create(client)
     assert response.status_code == 302 and response.url == DASHBOARD
