@@ -57,7 +57,9 @@ def test_dashboard_offers_a_sandbox_in_plain_words(cluster, client, ada):
     assert "works for 8 hours" in page
 
 
-@pytest.mark.parametrize(("days", "promise"), [(0, None), (1, "after 1 day without use"), (30, "after 30 days without use")])
+@pytest.mark.parametrize(
+    ("days", "promise"), [(0, None), (1, "after 1 day without use"), (30, "after 30 days without use")]
+)
 def test_the_learner_is_told_when_an_unused_sandbox_goes(cluster, client, ada, settings, days, promise):
     settings.SANDBOX_EXPIRE_DAYS = days
     before = client.get(DASHBOARD).content.decode()
