@@ -277,14 +277,17 @@ class Provisioner:
             ) from None
 
     def _read_namespace(self, api, namespace):
+        return self._namespace_call(api, "read_namespace", "get", namespace)
+
+    def _namespace_call(self, api, method, verb, namespace):
+        """Read or delete the namespace; the answer, or None when it is not there (a 404 is no failure here)."""
         from kubernetes import client
 
+        call = getattr(client.CoreV1Api(api), method)
         try:
             return self._call(
-                lambda: client.CoreV1Api(api).read_namespace(
-                    namespace, _preload_content=False, _request_timeout=self._timeout
-                ),
-                verb="get",
+                lambda: call(namespace, _preload_content=False, _request_timeout=self._timeout),
+                verb=verb,
                 resource="namespaces",
                 namespace=namespace,
             )
@@ -425,22 +428,8 @@ class Provisioner:
         )
 
     def _delete_namespace(self, api, namespace):
-        from kubernetes import client
-
-        try:
-            self._call(
-                lambda: client.CoreV1Api(api).delete_namespace(
-                    namespace, _preload_content=False, _request_timeout=self._timeout
-                ),
-                verb="delete",
-                resource="namespaces",
-                namespace=namespace,
-            )
-        except ProvisioningError as exc:
-            if exc.code == "not-found":
-                return ABSENT
-            raise
-        return TERMINATING
+        answer = self._namespace_call(api, "delete_namespace", "delete", namespace)
+        return ABSENT if answer is None else TERMINATING
 
     def _clean_up(self, api, namespace):
         try:
