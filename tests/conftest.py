@@ -1,3 +1,4 @@
+import os
 import shutil
 from pathlib import Path
 
@@ -57,3 +58,15 @@ def content_copy(tmp_path):
     target = tmp_path / "content"
     shutil.copytree(CONTENT_DIR, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def helm():
+    """The helm binary deploy/get-helm.sh installs (or one on PATH); CI fails without it, elsewhere the test skips."""
+    found = Path(django_settings.BASE_DIR) / ".tools" / "bin" / "helm"
+    binary = str(found) if found.exists() else shutil.which("helm")
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("helm is missing: deploy/get-helm.sh installs it")
+        pytest.skip("helm is not installed; run deploy/get-helm.sh")
+    return binary

@@ -4,7 +4,6 @@ then kept (Helm's lookup, served by the Kubernetes API emulation)."""
 
 import base64
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -19,17 +18,6 @@ from tests.k8s_emulator import KubeEmulator
 CHART = Path(settings.BASE_DIR) / "deploy" / "chart" / "kube-journeys"
 VALUE_SETS = sorted((CHART / "ci-values").glob("*.yaml"))
 NAMESPACE = "kube-journeys"
-
-
-@pytest.fixture(scope="module")
-def helm():
-    found = Path(settings.BASE_DIR) / ".tools" / "bin" / "helm"
-    binary = str(found) if found.exists() else shutil.which("helm")
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail("helm is missing: deploy/get-helm.sh installs it")
-        pytest.skip("helm is not installed; run deploy/get-helm.sh")
-    return binary
 
 
 def render(helm, values):

@@ -4,9 +4,7 @@ valid for Kubernetes 1.32, wired into the portal's settings; with them off, noth
 and values that cannot work are refused with a message."""
 
 import json
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -25,17 +23,6 @@ PROVISIONER = "journeys-kube-journeys-provisioner"  # the chart's provisioner Se
 
 IN_CLUSTER = CHART / "ci-values" / "provisioning.yaml"
 THROUGH_KUBECONFIG = CHART / "ci-values" / "provisioning-kubeconfig.yaml"
-
-
-@pytest.fixture(scope="module")
-def helm():
-    found = Path(settings.BASE_DIR) / ".tools" / "bin" / "helm"
-    binary = str(found) if found.exists() else shutil.which("helm")
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail("helm is missing: deploy/get-helm.sh installs it")
-        pytest.skip("helm is not installed; run deploy/get-helm.sh")
-    return binary
 
 
 def run_helm(helm, *args):

@@ -134,17 +134,23 @@ def my_sandbox(request):
 @require_POST
 @learner_only
 def sandbox_create(request):
+    return _build(request, sandboxes.create_sandbox, "Your sandbox is ready: the namespace {} is yours.")
+
+
+def _build(request, service, done):
+    """Create or reset: limited per learner; "still being removed" answers 202, the section saying so."""
     attempt = _attempt(request, "change", settings.SANDBOX_CHANGES_PER_MINUTE)
     if not attempt.allowed:
         return _limited(request, attempt.wait)
     try:
-        sandbox = sandboxes.create_sandbox(request.user)
+        sandbox = service(request.user)
     except ProvisioningError as exc:
         _refund_waiting(attempt, exc)
         return _failure(request, exc)
     if sandbox.state == Sandbox.State.TERMINATING:
-        return _answer(request, 202)  # the section says the old namespace is still being removed
-    return _done(request, f"Your sandbox is ready: the namespace {sandbox.namespace} is yours.")
+        # Not a failure: the cluster takes a while to empty a namespace.
+        return _answer(request, 202)
+    return _done(request, done.format(sandbox.namespace))
 
 
 def _confirmed(request):
@@ -158,18 +164,8 @@ def sandbox_reset(request):
         return _answer(request, confirm="reset")
     if sandboxes.sandbox_for(request.user) is None:
         return _answer(request, CONFLICT, error="You have no sandbox to reset. Create it first.")
-    attempt = _attempt(request, "change", settings.SANDBOX_CHANGES_PER_MINUTE)
-    if not attempt.allowed:
-        return _limited(request, attempt.wait)
-    try:
-        sandbox = sandboxes.reset_sandbox(request.user)
-    except ProvisioningError as exc:
-        _refund_waiting(attempt, exc)
-        return _failure(request, exc)
-    if sandbox.state == Sandbox.State.TERMINATING:
-        # Not a failure: the cluster takes a while to empty a namespace; the section says so.
-        return _answer(request, 202)
-    return _done(request, f"Your sandbox has been reset: {sandbox.namespace} is empty again, with a fresh account.")
+    done = "Your sandbox has been reset: {} is empty again, with a fresh account."
+    return _build(request, sandboxes.reset_sandbox, done)
 
 
 @require_POST

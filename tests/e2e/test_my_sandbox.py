@@ -11,7 +11,7 @@ import yaml
 from playwright.sync_api import expect
 
 from journeys.models import ProvisioningEvent, Sandbox
-from tests.sandbox.provisioning_support import PROVISIONER_TOKEN, call, load_rbac, path_for
+from tests.sandbox.provisioning_support import call, enable_provisioning, path_for
 
 from .support import PASSWORD, axe_violations, horizontal_overflow, log_in
 
@@ -25,14 +25,8 @@ SECTION = "#my-sandbox"
 
 @pytest.fixture
 def cluster(kube_emulator, tmp_path, settings):
-    load_rbac(kube_emulator)
-    settings.SANDBOX_PROVISIONING = True
-    settings.SANDBOX_PROVISIONER_KUBECONFIG = str(
-        kube_emulator.write_kubeconfig(tmp_path / "provisioner", token=PROVISIONER_TOKEN)
-    )
-    settings.SANDBOX_NAMESPACE_TEMPLATE = "learn-{username}"
     settings.SANDBOX_RESET_WAIT = 2
-    return kube_emulator
+    return enable_provisioning(kube_emulator, tmp_path, settings)
 
 
 def audit(page, label):

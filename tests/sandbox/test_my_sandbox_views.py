@@ -13,7 +13,7 @@ from django.urls import reverse
 from journeys.models import ProvisioningEvent, Sandbox
 from journeys.sandbox.mine import kubectl_commands
 from tests import factories
-from tests.sandbox.provisioning_support import PROVISIONER_TOKEN, call, load_rbac, path_for
+from tests.sandbox.provisioning_support import PROVISIONER_TOKEN, call, enable_provisioning, path_for
 
 pytest_plugins = ["tests.k8s_emulator"]
 
@@ -30,14 +30,8 @@ PAGE = reverse("journeys:my_sandbox")
 
 @pytest.fixture
 def cluster(kube_emulator, tmp_path, settings):
-    load_rbac(kube_emulator)
-    settings.SANDBOX_PROVISIONING = True
-    settings.SANDBOX_PROVISIONER_KUBECONFIG = str(
-        kube_emulator.write_kubeconfig(tmp_path / "provisioner", token=PROVISIONER_TOKEN)
-    )
-    settings.SANDBOX_NAMESPACE_TEMPLATE = "learn-{username}"
     settings.SANDBOX_RESET_WAIT = 0.3
-    return kube_emulator
+    return enable_provisioning(kube_emulator, tmp_path, settings)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from django.utils.formats import date_format
 from journeys.models import LabRun, ProvisioningEvent, Sandbox
 from journeys.sandbox import sandboxes
 from tests import factories
-from tests.sandbox.provisioning_support import PROVISIONER_TOKEN, load_rbac
+from tests.sandbox.provisioning_support import PROVISIONER_TOKEN, enable_provisioning
 
 pytest_plugins = ["tests.k8s_emulator"]
 
@@ -25,13 +25,7 @@ SANDBOXES = reverse("admin:journeys_sandbox_changelist")
 
 @pytest.fixture
 def cluster(kube_emulator, tmp_path, settings):
-    load_rbac(kube_emulator)
-    settings.SANDBOX_PROVISIONING = True
-    settings.SANDBOX_PROVISIONER_KUBECONFIG = str(
-        kube_emulator.write_kubeconfig(tmp_path / "provisioner", token=PROVISIONER_TOKEN)
-    )
-    settings.SANDBOX_NAMESPACE_TEMPLATE = "learn-{username}"
-    return kube_emulator
+    return enable_provisioning(kube_emulator, tmp_path, settings)
 
 
 @pytest.fixture
