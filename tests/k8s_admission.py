@@ -6,12 +6,15 @@ the project ships: ``matchConstraints`` (resource rules, operations, a namespace
 ``matchResources`` namespace selector, ``matchConditions``, ``variables`` and ``validations`` with their
 ``message`` and ``reason``; ``failurePolicy`` decides what a CEL error means. The expressions run in
 cel-python, a CEL implementation, with the variables the apiserver gives them (``object``,
-``oldObject``, ``request``, ``namespaceObject``, ``variables``). Not emulated: params, ``authorizer``,
-object selectors, ``messageExpression`` and audit annotations.
+``oldObject``, ``request``, ``namespaceObject``, ``variables``); a property named like a CEL keyword
+(``namespace``) is reached as ``__namespace__``, as in Kubernetes, and selecting it by its plain name is
+an error there, so it is one here too (the request's attributes, ``request.namespace``, keep theirs).
+Not emulated: params, ``authorizer``, object selectors, ``messageExpression`` and audit annotations.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -50,14 +53,37 @@ class Denial:
 Lookup = Callable[[str, "str | None"], Iterable[dict]]
 
 
+class _CelError(Exception):
+    pass
+
+
+# CEL's reserved words that Kubernetes escapes as __word__ when they name an object's property.
+_RESERVED = {
+    "true", "false", "null", "in", "as", "break", "const", "continue", "else", "for", "function", "if",
+    "import", "let", "loop", "package", "namespace", "return", "var", "void", "while",
+}  # fmt: skip
+# The request's own attributes are declared by the apiserver under their plain names (request.namespace).
+_RESERVED_SELECTION = re.compile(r"(?<!\brequest)\.\s*(" + "|".join(sorted(_RESERVED)) + r")\b")
+
+
 @cache
 def _program(expression: str) -> celpy.Runner:
+    if match := _RESERVED_SELECTION.search(expression):
+        raise _CelError(f"{expression!r}: {match.group(1)!r} is reserved in CEL; select it as __{match.group(1)}__")
     environment = celpy.Environment()
     return environment.program(environment.compile(expression))
 
 
-class _CelError(Exception):
-    pass
+def _escaped(value: Any) -> Any:
+    """The JSON value with every property named like a reserved word also reachable as __word__."""
+    if isinstance(value, dict):
+        escaped = {key: _escaped(item) for key, item in value.items()}
+        for key in _RESERVED & value.keys():
+            escaped[f"__{key}__"] = escaped[key]
+        return escaped
+    if isinstance(value, list):
+        return [_escaped(item) for item in value]
+    return value
 
 
 def _evaluate(expression: str, activation: dict[str, Any]) -> Any:
@@ -139,10 +165,10 @@ def _activation(lookup: Lookup, request: AdmissionRequest) -> dict[str, Any]:
         "userInfo": {"username": request.identity.user, "groups": list(request.identity.groups)},
     }
     return {
-        "object": celpy.json_to_cel(request.obj),
-        "oldObject": celpy.json_to_cel(request.old),
+        "object": celpy.json_to_cel(_escaped(request.obj)),
+        "oldObject": celpy.json_to_cel(_escaped(request.old)),
         "request": celpy.json_to_cel(cel_request),
-        "namespaceObject": celpy.json_to_cel(_namespace_object(lookup, request)),
+        "namespaceObject": celpy.json_to_cel(_escaped(_namespace_object(lookup, request))),
         "params": celpy.json_to_cel(None),
     }
 

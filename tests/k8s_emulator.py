@@ -946,8 +946,6 @@ class KubeEmulator:
             return 409, status_body(409, "AlreadyExists", message, _details(replace_name(target, name)))
         if problem := self._escalation(identity, resource, namespace, body):
             return problem
-        if problem := self._admission(identity, resource, "CREATE", namespace, name, body, None):
-            return problem
         for key in ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp"):
             metadata.pop(key, None)
         if resource.namespaced:
@@ -957,6 +955,9 @@ class KubeEmulator:
             body["spec"] = {"finalizers": ["kubernetes"]}
             body["status"] = {"phase": "Active"}
         body["kind"] = resource.kind
+        # Admission sees the object as it would be stored (its namespace filled in from the URL).
+        if problem := self._admission(identity, resource, "CREATE", namespace, name, body, None):
+            return problem
         return 201, self.add(body)
 
     def _existing(self, resource: Resource, target: _Target) -> dict | None:
@@ -977,8 +978,6 @@ class KubeEmulator:
             return 409, status_body(409, "Conflict", message, _details(target))
         if problem := self._escalation(identity, resource, target.namespace or "", new):
             return problem
-        if problem := self._admission(identity, resource, "UPDATE", target.namespace or "", target.name, new, current):
-            return problem
         metadata["name"] = target.name
         for key in ("uid", "creationTimestamp"):
             metadata[key] = current["metadata"][key]
@@ -988,6 +987,8 @@ class KubeEmulator:
         if resource.plural == "namespaces":
             new["status"] = current.get("status", {})
         new["kind"] = resource.kind
+        if problem := self._admission(identity, resource, "UPDATE", target.namespace or "", target.name, new, current):
+            return problem
         return 200, self.add(new)
 
     def _update(self, identity: Identity, resource: Resource, target: _Target, body: Any) -> tuple[int, dict]:

@@ -451,3 +451,14 @@ def test_only_deny_bindings_and_matching_namespaces_refuse(kube_emulator, core):
     with pytest.raises(ApiException) as refused:
         create_config_map(core, "now-refused")
     assert "'elsewhere'" in status_of(refused)["message"]
+
+
+def test_a_property_named_like_a_cel_keyword_is_escaped_as_in_kubernetes(kube_emulator, core):
+    kube_emulator.add_many(admission_policy("plain", 'object.metadata.namespace == "team-a"'))
+    with pytest.raises(ApiException) as refused:
+        create_config_map(core, "plain")
+    assert "select it as __namespace__" in status_of(refused)["message"]
+
+    kube_emulator.remove("ValidatingAdmissionPolicyBinding", "plain", "")
+    kube_emulator.add_many(admission_policy("escaped", 'object.metadata.__namespace__ == "team-a"'))
+    create_config_map(core, "escaped")

@@ -1,8 +1,9 @@
-"""The shipped admission policies, in force in the emulator (which evaluates their CEL as the apiserver would).
+"""The shipped admission policies, in force in the emulator (which evaluates their CEL as the apiserver does).
 
 deploy/rbac/sandbox-provisioner-policy.yaml holds the provisioner to the portal's namespaces; the
-learner policy keeps never-expiring token Secrets out of a sandbox and the portal's ServiceAccount and
-RoleBinding in it. Provisioning itself (create, reset, delete) works with both in force.
+learner policy keeps never-expiring token Secrets out of a sandbox, the portal's ServiceAccount and
+RoleBinding in it, and the learner's own bindings to the sandbox's ServiceAccounts. Provisioning itself
+(create, reset, delete) works with both in force.
 """
 
 import pytest
@@ -168,10 +169,55 @@ def test_a_learner_manages_their_own_accounts_and_bindings_freely(cluster):
         assert call(emulator, token, "DELETE", path_for(obj["kind"], ADA, obj["metadata"]["name"]))[0] == 200
 
 
+def learner_binding(*subjects):
+    return {
+        "kind": "RoleBinding",
+        "metadata": {"name": "share"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "kube-journeys-learner"},
+        "subjects": list(subjects),
+    }
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        {"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "system:authenticated"},
+        {"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": "someone@example.com"},
+        {"kind": "ServiceAccount", "name": "learner", "namespace": "learn-bob"},
+    ],
+    ids=["every-authenticated-user", "a-user", "another-learner"],
+)
+def test_a_learner_cannot_open_their_sandbox_to_others(cluster, subject):
+    emulator, _, token = cluster
+    own = {"kind": "ServiceAccount", "name": "reporter", "namespace": ADA}
+
+    status, answer = call(emulator, token, "POST", path_for("RoleBinding", ADA), learner_binding(own, subject))
+
+    assert status == 403
+    assert "may only give rights to ServiceAccounts of this namespace" in answer["message"]
+    assert emulator.get("RoleBinding", "share", ADA) is None
+
+
+def test_a_learner_cannot_widen_a_binding_afterwards(cluster):
+    emulator, _, token = cluster
+    own = {"kind": "ServiceAccount", "name": "reporter"}
+    assert call(emulator, token, "POST", path_for("RoleBinding", ADA), learner_binding(own))[0] == 201
+
+    everyone = {"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "system:authenticated"}
+    patch = [{"op": "add", "path": "/subjects/-", "value": everyone}]
+    status, _ = call(emulator, token, "PATCH", path_for("RoleBinding", ADA, "share"), patch,
+                     content_type="application/json-patch+json")  # fmt: skip
+
+    assert status == 403
+    assert emulator.get("RoleBinding", "share", ADA)["subjects"] == [own]
+
+
 def test_an_operator_is_not_held_by_the_learner_policy(cluster):
     emulator, _, _ = cluster
 
+    everyone = {"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "system:authenticated"}
     assert call(emulator, OPERATOR_TOKEN, "POST", path_for("Secret", ADA), TOKEN_SECRET)[0] == 201
+    assert call(emulator, OPERATOR_TOKEN, "POST", path_for("RoleBinding", ADA), learner_binding(everyone))[0] == 201
     assert call(emulator, OPERATOR_TOKEN, "DELETE", path_for("RoleBinding", ADA, ROLE_BINDING))[0] == 200
 
 
