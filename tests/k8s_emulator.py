@@ -7,7 +7,9 @@ create, update, patch and delete of the kinds below, Namespaces that stay Termin
 while after a delete, and TokenRequest. The emulator's own token is allowed everything; tokens
 it issues for a ServiceAccount (and those given to ``add_token``) are authorised by the RBAC
 objects it holds, as the apiserver would (see ``tests.k8s_rbac``). Every write, whoever makes it,
-passes the ValidatingAdmissionPolicies it holds (see ``tests.k8s_admission``).
+passes the ValidatingAdmissionPolicies it holds (see ``tests.k8s_admission``). An ``Impersonate-User``
+header is honoured when RBAC allows ``impersonate`` on that user (for a ServiceAccount, on its object),
+and a SelfSubjectAccessReview (``kubectl auth can-i``) answers from the same RBAC.
 
 Typical use::
 
@@ -47,6 +49,7 @@ from tests.k8s_admission import ADMISSION_GROUP, AdmissionRequest, admission_den
 from tests.k8s_rbac import RBAC_GROUP, Identity, Request, allowed, escalation_problem, service_account_identity
 
 DEFAULT_TOKEN = "test-token"
+ACCESS_REVIEW_PATH = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
 DEFAULT_USER = "system:serviceaccount:kube-journeys:portal"
 
 
@@ -605,6 +608,57 @@ class KubeEmulator:
                 return None
         return service_account_identity(issued.namespace, issued.name)
 
+    def _impersonation(self, identity: Identity, user: str | None) -> Identity | tuple[int, dict]:
+        """Who the request acts as: ``identity``, or the user it may impersonate (else the 403 to answer)."""
+        if not user:
+            return identity
+        parts = user.split(":")
+        if len(parts) == 4 and parts[:2] == ["system", "serviceaccount"]:
+            # A ServiceAccount is impersonated through its object: `impersonate` on it, in its namespace.
+            namespace, name = parts[2], parts[3]
+            request = Request("impersonate", "", "serviceaccounts", namespace, name)
+            acting = service_account_identity(namespace, name)
+            subject, scope = f'serviceaccounts "{name}"', f'in the namespace "{namespace}"'
+            resource = "serviceaccounts"
+        else:
+            request = Request("impersonate", "", "users", None, user)
+            acting = Identity(user, ("system:authenticated",))
+            subject, scope, resource = f'users "{user}"', "at the cluster scope", "users"
+        with self._lock:
+            if allowed(self._lookup, identity, request):
+                return acting
+        message = (
+            f'{subject} is forbidden: User "{identity.user}" cannot impersonate resource "{resource}" '
+            f'in API group "" {scope}'
+        )
+        return 403, status_body(403, "Forbidden", message, {"name": request.name, "kind": resource})
+
+    def _access_review(self, identity: Identity, data: bytes) -> tuple[int, dict]:
+        """A SelfSubjectAccessReview (`kubectl auth can-i`): every signed-in identity may ask about itself."""
+        try:
+            review = json.loads(data or b"null")
+            attributes = review["spec"]["resourceAttributes"]
+            resource = attributes.get("resource", "")
+            if attributes.get("subresource"):
+                resource = f"{resource}/{attributes['subresource']}"
+            request = Request(
+                attributes["verb"], attributes.get("group", ""), resource,
+                attributes.get("namespace") or None, attributes.get("name") or None,
+            )  # fmt: skip
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return 400, status_body(
+                400, "BadRequest", "the body is not a SelfSubjectAccessReview with resourceAttributes", {}
+            )
+        with self._lock:
+            answer = allowed(self._lookup, identity, request)
+        status = {"allowed": answer, **({} if answer else {"reason": "no RBAC rule allows it"})}
+        return 201, {
+            **review,
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SelfSubjectAccessReview",
+            "status": status,
+        }
+
     # -- faults ------------------------------------------------------------------
 
     def fail(
@@ -736,10 +790,12 @@ class KubeEmulator:
                     headers["Retry-After"] = f"{faults[0].retry_after:g}"
             elif (identity := self._authenticate(handler.headers.get("Authorization"))) is None:
                 code, body = 401, status_body(401, "Unauthorized", "Unauthorized")
+            elif isinstance(acting := self._impersonation(identity, handler.headers.get("Impersonate-User")), tuple):
+                code, body = acting
             else:
                 params = parse_qs(url.query, keep_blank_values=True)
                 content_type = handler.headers.get("Content-Type", "")
-                code, body = self._serve(identity, method, path, params, data, content_type)
+                code, body = self._serve(acting, method, path, params, data, content_type)
         except Exception as exc:  # noqa: BLE001 - an emulator bug must reach the test as a 500, not a hung socket
             self.errors.append(exc)
             code, body = 500, status_body(500, "InternalError", f"Internal error occurred: emulator bug: {exc!r}")
@@ -761,6 +817,8 @@ class KubeEmulator:
             if method in ("GET", "HEAD"):
                 return 200, dict(VERSION_INFO)
             return 405, status_body(405, "MethodNotAllowed", _DEFAULT_ERRORS[405][1], {})
+        if path.rstrip("/") == ACCESS_REVIEW_PATH and method == "POST":
+            return self._access_review(identity, data)
         target = _parse_path(path)
         resource = _BY_GROUP_PLURAL.get((target.group, target.plural)) if target else None
         if (

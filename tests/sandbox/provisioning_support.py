@@ -61,13 +61,16 @@ def path_for(kind, namespace=None, name=None, subresource=None):
     return "/".join(parts)
 
 
-def call(emulator, token, method, path, body=None, *, content_type="application/json"):
-    """(status, parsed answer) of one request made with ``token``."""
+def call(emulator, token, method, path, body=None, *, content_type="application/json", acting_as=None):
+    """(status, parsed answer) of one request made with ``token`` (impersonating ``acting_as``, if given)."""
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": content_type}
+    if acting_as:
+        headers["Impersonate-User"] = acting_as
     response = urllib3.request(
         method,
         emulator.url + path,
         body=None if body is None else json.dumps(body),
-        headers={"Authorization": f"Bearer {token}", "Content-Type": content_type},
+        headers=headers,
         retries=False,
         timeout=5,
     )

@@ -26,6 +26,8 @@ from tests.sandbox.provisioning_support import (
 
 pytest_plugins = ["tests.k8s_emulator"]
 
+ACCESS_REVIEW_PATH = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
+
 ADA, BOB = "learn-ada", "learn-bob"
 
 
@@ -175,7 +177,9 @@ def test_the_learner_role_names_no_guard_and_grants_no_escalation():
     [role] = manifest_documents(LEARNER_MANIFEST)
     for rule in role["rules"]:
         assert GUARD_NAME not in rule.get("resourceNames", [])
-        assert not {"escalate", "bind", "impersonate", "*"} & set(rule["verbs"])
+        assert not {"escalate", "bind", "*"} & set(rule["verbs"])
+        if "impersonate" in rule["verbs"]:  # only the sandbox's own ServiceAccounts, for `kubectl auth can-i --as`
+            assert (rule["apiGroups"], rule["resources"], rule["verbs"]) == ([""], ["serviceaccounts"], ["impersonate"])
         assert "*" not in rule["apiGroups"] and "*" not in rule["resources"]
         if {"update", "patch", "delete"} & set(rule["verbs"]):
             assert not {"resourcequotas", "limitranges"} & set(rule["resources"]) or rule.get("resourceNames")
@@ -204,3 +208,57 @@ def test_the_admission_policy_binds_the_provisioner_to_the_portals_namespaces():
     variables = {item["name"]: item["expression"] for item in policy["spec"]["variables"]}
     assert variables["label"] == f'"{MANAGED_BY_LABEL}"'
     assert all(f'== "{MANAGED_BY}"' in rule["expression"] for rule in policy["spec"]["validations"])
+
+
+def can_i(emulator, token, verb, resource, namespace, *, group="", acting_as=None):
+    attributes = {"verb": verb, "group": group, "resource": resource, "namespace": namespace}
+    review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+              "spec": {"resourceAttributes": attributes}}  # fmt: skip
+    status, answer = call(emulator, token, "POST", ACCESS_REVIEW_PATH, review, acting_as=acting_as)
+    allowed = answer["status"]["allowed"] if status == 201 else None
+    return status, allowed, answer
+
+
+def test_a_learner_checks_what_their_own_service_account_may_do(sandboxes):
+    """The RBAC lesson's `kubectl auth can-i list pods --as=system:serviceaccount:<ns>:reporter -n <ns>`."""
+    emulator, token = sandboxes
+    reporter = f"system:serviceaccount:{ADA}:reporter"
+    account = {"kind": "ServiceAccount", "metadata": {"name": "reporter"}}
+    role = {
+        "kind": "Role",
+        "metadata": {"name": "pod-reader"},
+        "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]}],
+    }
+    binding = {
+        "kind": "RoleBinding",
+        "metadata": {"name": "reporter-reads-pods"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "pod-reader"},
+        "subjects": [{"kind": "ServiceAccount", "name": "reporter"}],
+    }
+    assert call(emulator, token, "POST", path_for("ServiceAccount", ADA), account)[0] == 201
+    assert can_i(emulator, token, "list", "pods", ADA, acting_as=reporter)[:2] == (201, False)
+
+    for obj in (role, binding):
+        assert call(emulator, token, "POST", path_for(obj["kind"], ADA), obj)[0] == 201
+
+    assert can_i(emulator, token, "list", "pods", ADA, acting_as=reporter)[:2] == (201, True)
+    assert can_i(emulator, token, "delete", "pods", ADA, acting_as=reporter)[:2] == (201, False)
+    assert can_i(emulator, token, "create", "deployments", ADA, group="apps")[:2] == (201, True)  # as the learner
+
+
+@pytest.mark.parametrize(
+    "someone",
+    [
+        f"system:serviceaccount:{BOB}:learner",
+        "system:serviceaccount:kube-journeys:kube-journeys-provisioner",
+        "admin",
+    ],
+    ids=["another-learner", "the-provisioner", "a-user"],
+)
+def test_a_learner_cannot_act_as_anyone_outside_their_sandbox(sandboxes, someone):
+    emulator, token = sandboxes
+
+    status, _, answer = can_i(emulator, token, "list", "pods", BOB, acting_as=someone)
+
+    assert status == 403
+    assert "cannot impersonate resource" in answer["message"]
