@@ -563,6 +563,15 @@ def _api_error(exc, *, verb, resource, namespace):
         or any(isinstance(c, dict) and c.get("reason") == "NamespaceTerminating" for c in causes)
     ):
         return ProvisioningError("terminating", _STATE_MESSAGES[TERMINATING], detail=detail)
+    if status in (403, 422) and "ValidatingAdmissionPolicy" in server_message:
+        # An admission policy of the cluster refused it: most often the policy's namespace prefix no
+        # longer matches SANDBOX_NAMESPACE_TEMPLATE. The policy's own words go to the operator.
+        return ProvisioningError(
+            "policy",
+            "The cluster's rules for sandboxes refused this change, so your sandbox was not changed. "
+            "Tell your administrator.",
+            detail=detail,
+        )
     if status == 403 and "exceeded quota" in server_message:
         return ProvisioningError(
             "quota",

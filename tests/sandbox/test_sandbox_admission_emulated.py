@@ -15,6 +15,7 @@ from journeys.sandbox.provisioning import (
     SERVICE_ACCOUNT,
     TERMINATING,
     Provisioner,
+    ProvisioningError,
 )
 from tests.sandbox.provisioning_support import PROVISIONER_TOKEN, call, load_rbac, path_for, provisioner_settings
 
@@ -90,6 +91,20 @@ def test_the_provisioner_cannot_delete_or_take_over_a_namespace_it_did_not_creat
         assert "may only change or delete namespaces it created" in answer["message"]
     assert MANAGED_BY_LABEL not in emulator.get("Namespace", "learn-team")["metadata"]["labels"]
     assert "deletionTimestamp" not in emulator.get("Namespace", "learn-team")["metadata"]
+
+
+def test_a_template_the_policy_does_not_allow_is_explained_to_learner_and_operator(cluster):
+    """The operator changed SANDBOX_NAMESPACE_TEMPLATE to lab-{username} but not the policy's prefix."""
+    emulator, provisioner, _ = cluster
+
+    with pytest.raises(ProvisioningError) as refused:
+        provisioner.create("lab-ada")
+
+    assert refused.value.code == "policy"
+    assert refused.value.message.startswith("The cluster's rules for sandboxes refused this change")
+    assert "ValidatingAdmissionPolicy" not in refused.value.message  # the learner is not shown the internals
+    assert "may only create namespaces named learn-" in refused.value.detail  # the operator is
+    assert emulator.get("Namespace", "lab-ada") is None
 
 
 def test_the_provisioner_policy_leaves_other_identities_alone(cluster):
