@@ -29,7 +29,7 @@ SECTION_ID = "my-sandbox"
 
 # Failures the learner can do something about (wait, create first) are conflicts; the rest are
 # the cluster's or the operator's side, which the learner can only wait for or report.
-CONFLICT_CODES = {"terminating", "conflict", "taken", "incomplete", "no-sandbox", "not-found"}
+CONFLICT_CODES = {"terminating", "conflict", "taken", "incomplete", "no-sandbox", "not-found", "gone"}
 CONFLICT, FORBIDDEN, RATE_LIMITED, UNAVAILABLE = 409, 403, 429, 503
 RETRY_SECONDS = 5
 

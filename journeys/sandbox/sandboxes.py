@@ -8,7 +8,7 @@ the learner) after the operator's reason has been logged and stored.
 
 import logging
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from ..models import ProvisioningEvent, Sandbox
@@ -32,13 +32,35 @@ def _record(action, namespace, *, actor, learner, outcome, reason=""):
     )
 
 
+class SandboxGone(ProvisioningError):
+    """The row went while the cluster was being changed: someone deleted the sandbox meanwhile."""
+
+    def __init__(self, namespace, action):
+        super().__init__(
+            "gone",
+            "Your sandbox was deleted while this was going on, so nothing more was done. "
+            "Create it again if you need it.",
+            detail=f"the Sandbox row of {namespace} was deleted during a {action}",
+        )
+
+
+def _save(sandbox, action, *fields):
+    """Save ``fields``; SandboxGone when another request (a delete, an admin's removal) removed the row meanwhile."""
+    try:
+        sandbox.save(update_fields=fields)
+    except DatabaseError:
+        if Sandbox.objects.filter(pk=sandbox.pk).exists():
+            raise
+        raise SandboxGone(sandbox.namespace, action) from None
+
+
 def _failed(sandbox, action, exc, *, actor, learner):
     logger.warning("sandbox %s of %s: %s failed (%s): %s", sandbox.namespace, learner, action, exc.code, exc.detail)
     sandbox.state = State.TERMINATING if exc.code == "terminating" else State.FAILED
     sandbox.last_error = f"{exc.code}: {exc.detail}"[:2000]
-    sandbox.save(update_fields=["state", "last_error"])
     outcome = Outcome.PENDING if exc.code == "terminating" else Outcome.FAILED
     _record(action, sandbox.namespace, actor=actor, learner=learner, outcome=outcome, reason=sandbox.last_error)
+    _save(sandbox, action, "state", "last_error")
 
 
 def _require_enabled():
@@ -91,15 +113,32 @@ def _apply(sandbox, action, method, provisioner, *, actor, learner):
     return result
 
 
-def _settle(sandbox, action, state, *, actor, learner):
+def _settle(sandbox, action, state, provisioner, *, actor, learner):
     now = timezone.now()
     sandbox.state = State.READY if state == ACTIVE else State.TERMINATING
     sandbox.last_checked, sandbox.last_error = now, ""
-    sandbox.save(update_fields=["state", "last_checked", "last_error"])
     outcome = Outcome.OK if state == ACTIVE else Outcome.PENDING
     reason = "" if state == ACTIVE else "the previous namespace is still terminating"
     _record(action, sandbox.namespace, actor=actor, learner=learner, outcome=outcome, reason=reason)
+    try:
+        _save(sandbox, action, "state", "last_checked", "last_error")
+    except SandboxGone as gone:
+        # The delete that removed the row may have run before this namespace was made: the last word was
+        # "delete", so the namespace goes too, rather than outlive its row unseen.
+        _undo(sandbox, provisioner, actor=actor, learner=learner)
+        raise gone from None
     return sandbox
+
+
+def _undo(sandbox, provisioner, *, actor, learner):
+    try:
+        state = (provisioner or Provisioner()).delete(sandbox.namespace)
+    except ProvisioningError as exc:
+        logger.warning("sandbox %s: could not remove it after its row went: %s", sandbox.namespace, exc.detail)
+        outcome, reason = Outcome.FAILED, f"deleted meanwhile; the namespace could not be removed: {exc.detail}"
+    else:
+        outcome, reason = Outcome.OK, "deleted meanwhile" + ("; terminating" if state == TERMINATING else "")
+    _record(Action.DELETE, sandbox.namespace, actor=actor, learner=learner, outcome=outcome, reason=reason)
 
 
 def create_sandbox(user, *, actor=None, provisioner=None):
@@ -117,7 +156,7 @@ def _build(user, action, method, *, actor, provisioner):
     actor = actor or user
     sandbox = _sandbox_row(user)
     state = _apply(sandbox, action, method, provisioner, actor=actor, learner=user)
-    return _settle(sandbox, action, state, actor=actor, learner=user)
+    return _settle(sandbox, action, state, provisioner, actor=actor, learner=user)
 
 
 def delete_sandbox(user, *, actor=None, provisioner=None):
@@ -151,8 +190,6 @@ def sandbox_credentials(user, *, provisioner=None):
     if sandbox is None:
         raise ProvisioningError("no-sandbox", "You have no sandbox yet. Create it first.", detail="no Sandbox row")
     credentials = _apply(sandbox, Action.TOKEN, "credentials", provisioner, actor=user, learner=user)
-    sandbox.last_checked = timezone.now()
-    sandbox.save(update_fields=["last_checked"])
     _record(
         Action.TOKEN,
         sandbox.namespace,
@@ -161,6 +198,8 @@ def sandbox_credentials(user, *, provisioner=None):
         outcome=Outcome.OK,
         reason=f"expires {credentials.expires}",
     )
+    sandbox.last_checked = timezone.now()
+    _save(sandbox, Action.TOKEN, "last_checked")  # a sandbox deleted meanwhile hands out no kubeconfig
     return credentials
 
 
