@@ -571,13 +571,13 @@ def _report_tally(request, tally, verb):
         messages.error(request, f"Failed: {tally.failures()}")
 
 
-@admin.action(description="Create sandboxes for everyone in these groups")
+@admin.action(description="Create sandboxes for everyone in these groups", permissions=["create_sandboxes"])
 def create_cohort_sandboxes(modeladmin, request, queryset):
     members = get_user_model().objects.filter(groups__in=queryset, is_active=True).distinct().order_by("username")
     _report_tally(request, cohorts.create_for_users(members, actor=request.user), "Sandboxes ready:")
 
 
-@admin.action(description="Remove the sandboxes of everyone in these groups")
+@admin.action(description="Remove the sandboxes of everyone in these groups", permissions=["remove_sandboxes"])
 def remove_cohort_sandboxes(modeladmin, request, queryset):
     rows = Sandbox.objects.filter(user__groups__in=queryset).select_related("user").distinct()
     _report_tally(request, cohorts.remove_sandboxes(rows, actor=request.user), "Sandboxes removed:")
@@ -599,6 +599,13 @@ class CohortAdmin(GroupAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(members=Count("user"))
+
+    # The cluster changes these actions make need the sandbox permissions, not merely access to groups.
+    def has_create_sandboxes_permission(self, request):
+        return request.user.has_perm("journeys.add_sandbox")
+
+    def has_remove_sandboxes_permission(self, request):
+        return request.user.has_perm("journeys.delete_sandbox")
 
     @admin.display(description="Learners", ordering="members")
     def member_count(self, group):
@@ -626,7 +633,7 @@ class SandboxAdmin(admin.ModelAdmin):
     readonly_fields = ["user", "namespace", "state", "created_at", "last_checked", "last_error"]
     actions = ["remove_selected"]
 
-    @admin.action(description="Remove selected sandboxes (their namespaces too)", permissions=["view"])
+    @admin.action(description="Remove selected sandboxes (their namespaces too)", permissions=["remove"])
     def remove_selected(self, request, queryset):
         _report_tally(request, cohorts.remove_sandboxes(queryset.select_related("user"), actor=request.user),
                       "Sandboxes removed:")  # fmt: skip
@@ -634,6 +641,10 @@ class SandboxAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         # Deleting only the row would leave the namespace behind: removal goes through the action.
         return False
+
+    def has_remove_permission(self, request):
+        # What Django's delete permission would mean here: removing a sandbox is deleting it, namespace and all.
+        return request.user.has_perm("journeys.delete_sandbox")
 
     @admin.display(description="Learner", ordering="user__username")
     def learner(self, sandbox):

@@ -32,7 +32,7 @@ def _record(action, namespace, *, actor, learner, outcome, reason=""):
     )
 
 
-class SandboxGone(ProvisioningError):
+class SandboxGoneError(ProvisioningError):
     """The row went while the cluster was being changed: someone deleted the sandbox meanwhile."""
 
     def __init__(self, namespace, action):
@@ -45,13 +45,13 @@ class SandboxGone(ProvisioningError):
 
 
 def _save(sandbox, action, *fields):
-    """Save ``fields``; SandboxGone when another request (a delete, an admin's removal) removed the row meanwhile."""
+    """Save ``fields``; SandboxGoneError when another request (a delete, an admin's removal) took the row meanwhile."""
     try:
         sandbox.save(update_fields=fields)
     except DatabaseError:
         if Sandbox.objects.filter(pk=sandbox.pk).exists():
             raise
-        raise SandboxGone(sandbox.namespace, action) from None
+        raise SandboxGoneError(sandbox.namespace, action) from None
 
 
 def _failed(sandbox, action, exc, *, actor, learner):
@@ -122,7 +122,7 @@ def _settle(sandbox, action, state, provisioner, *, actor, learner):
     _record(action, sandbox.namespace, actor=actor, learner=learner, outcome=outcome, reason=reason)
     try:
         _save(sandbox, action, "state", "last_checked", "last_error")
-    except SandboxGone as gone:
+    except SandboxGoneError as gone:
         # The delete that removed the row may have run before this namespace was made: the last word was
         # "delete", so the namespace goes too, rather than outlive its row unseen.
         _undo(sandbox, provisioner, actor=actor, learner=learner)

@@ -1227,10 +1227,6 @@ def test_cohort_actions_need_a_csrf_token(cluster, cohort):
     assert response.status_code == 403 and not Sandbox.objects.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="'Remove selected sandboxes' needs only the view permission: a read-only staff account deletes namespaces",
-)
 def test_a_read_only_staff_member_cannot_remove_sandboxes(cluster, client):
     sandbox = sandboxes.create_sandbox(factories.UserFactory(username="ada"))
     client.force_login(staff_with("view_sandbox"))
@@ -1239,11 +1235,6 @@ def test_a_read_only_staff_member_cannot_remove_sandboxes(cluster, client):
     assert Sandbox.objects.filter(pk=sandbox.pk).exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the cohort sandbox actions declare no permissions: staff who may only view groups create and remove "
-    "sandboxes for whole cohorts",
-)
 @pytest.mark.parametrize("action", ["create_cohort_sandboxes", "remove_cohort_sandboxes"])
 def test_a_staff_member_who_may_only_view_groups_cannot_change_sandboxes(cluster, client, cohort, action):
     if action == "remove_cohort_sandboxes":
@@ -1253,6 +1244,17 @@ def test_a_staff_member_who_may_only_view_groups_cannot_change_sandboxes(cluster
     client.force_login(staff_with("view_group"))
     act(client, GROUPS, action, [cohort.pk])
     assert set(Sandbox.objects.values_list("namespace", flat=True)) == before
+
+
+def test_staff_with_the_sandbox_permissions_run_the_cohort_actions(cluster, client, cohort):
+    client.force_login(staff_with("view_group", "add_sandbox", "delete_sandbox", "view_sandbox"))
+
+    act(client, GROUPS, "create_cohort_sandboxes", [cohort.pk])
+    assert Sandbox.objects.count() == cohort.user_set.count() == 2
+    [first, *_] = Sandbox.objects.all()
+    act(client, SANDBOXES, "remove_selected", [first.pk])
+    act(client, GROUPS, "remove_cohort_sandboxes", [cohort.pk])
+    assert not Sandbox.objects.exists()
 
 
 ADMIN_ACTIONS = [
