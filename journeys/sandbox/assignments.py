@@ -1,5 +1,6 @@
 """Which namespace a learner's checks read. It is assigned, never typed by the learner."""
 
+import hashlib
 import logging
 
 from django.conf import settings
@@ -34,12 +35,23 @@ def template_namespace(user):
     if not template:
         return None
     try:
-        name = template.format(username=user.get_username())
+        name = template.format(username=_username_part(user.get_username()))
     except (KeyError, IndexError, ValueError):
         # An operator's typo ({user} for {username}) must not break every lab panel.
         logger.error("SANDBOX_NAMESPACE_TEMPLATE %r is not valid: use {username} as the only placeholder", template)
         return None
     return _dns_label(name) or None
+
+
+def _username_part(username):
+    """The username as the template uses it; one with no ASCII letter or digit gets a stable stand-in.
+
+    Otherwise "日本語" and "Ελένη" would both vanish from learn-{username}, leaving every such learner the
+    same name (and, with provisioning, one that is only the prefix).
+    """
+    if _dns_label(username):
+        return username
+    return "u" + hashlib.sha256(username.encode("utf-8")).hexdigest()[:10]
 
 
 def _dns_label(text):

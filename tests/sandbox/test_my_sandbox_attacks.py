@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from journeys.models import LabRun, ProvisioningEvent, Sandbox
 from journeys.sandbox import sandboxes
+from journeys.sandbox.assignments import template_namespace
 from journeys.sandbox.provisioning import namespace_problem
 from tests import factories
 from tests.sandbox.provisioning_support import PROVISIONER_TOKEN, load_rbac
@@ -1047,23 +1048,20 @@ def test_two_accounts_mapping_to_one_name_never_share_a_sandbox(cluster, client,
     assert Sandbox.objects.filter(user=one).exists() and not Sandbox.objects.filter(user=two).exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="usernames without ASCII letters or digits all become the namespace 'learn', which the shipped "
-    "provisioner policy refuses (only learn-...), so none of these learners can ever get a sandbox",
-)
 def test_learners_with_non_latin_usernames_get_sandboxes(cluster, client):
     for username in ("日本語", "Ελένη"):
         client.force_login(factories.UserFactory(username=username))
         response = client.post(CREATE, HTTP_HX_REQUEST="true")
         assert response.status_code == 200, (username, response.status_code, Sandbox.objects.values("namespace"))
+    names = sorted(Sandbox.objects.values_list("namespace", flat=True))
+    assert len(names) == 2 and all(name.startswith("learn-u") for name in names), names
+    # The same learner always gets the same name.
+    assert template_namespace(Sandbox.objects.get(namespace=names[0]).user) == names[0]
 
 
 @given(username=st.from_regex(r"\A[\w.@+-]{1,150}\Z", fullmatch=True))
 @HYPOTHESIS
 def test_any_valid_username_gives_a_valid_namespace_or_none(settings, username):
-    from journeys.sandbox.assignments import template_namespace
-
     settings.SANDBOX_NAMESPACE_TEMPLATE = "learn-{username}"
     namespace = template_namespace(factories.UserFactory.build(username=username))
     assert namespace is None or namespace_problem(namespace) == ""
