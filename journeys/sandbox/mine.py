@@ -32,6 +32,9 @@ SECTION_ID = "my-sandbox"
 CONFLICT_CODES = {"terminating", "conflict", "taken", "incomplete", "no-sandbox", "not-found", "gone"}
 CONFLICT, FORBIDDEN, RATE_LIMITED, UNAVAILABLE = 409, 403, 429, 503
 RETRY_SECONDS = 5
+# Asking again while the old namespace is still being removed, as the learner is told to: once per
+# RETRY_SECONDS is what the page asks for, so that many a minute are allowed, on a count of their own.
+WAITS_PER_MINUTE = 60 // RETRY_SECONDS
 
 
 def section_context(request, *, error=None, notice=None, confirm=None, commands=None):
@@ -111,10 +114,15 @@ def _attempt(request, what, limit):
     return ratelimit.attempt(f"sandbox-{what}:user:{request.user.pk}", limit=limit)
 
 
-def _refund_waiting(attempt, exc):
-    # "Still being removed" built nothing: asking again in a moment, as told, must not use up the limit.
-    if exc.code == "terminating":
-        attempt.refund()
+def _change_attempt(request):
+    """A create or reset counts as a change, or, while the old namespace is still going, as a wait.
+
+    Returns (attempt, waiting).
+    """
+    sandbox = sandboxes.sandbox_for(request.user)
+    if sandbox is not None and sandbox.state == Sandbox.State.TERMINATING:
+        return _attempt(request, "wait", WAITS_PER_MINUTE), True
+    return _attempt(request, "change", settings.SANDBOX_CHANGES_PER_MINUTE), False
 
 
 def _done(request, message, **context):
@@ -139,13 +147,16 @@ def sandbox_create(request):
 
 def _build(request, service, done):
     """Create or reset: limited per learner; "still being removed" answers 202, the section saying so."""
-    attempt = _attempt(request, "change", settings.SANDBOX_CHANGES_PER_MINUTE)
+    attempt, waiting = _change_attempt(request)
     if not attempt.allowed:
         return _limited(request, attempt.wait)
     try:
         sandbox = service(request.user)
     except ProvisioningError as exc:
-        _refund_waiting(attempt, exc)
+        if exc.code == "terminating" and not waiting:
+            # "Still being removed" built nothing: asking again in a moment, as told, must not use up the
+            # limit of changes; those asks count as waits from now on.
+            attempt.refund()
         return _failure(request, exc)
     if sandbox.state == Sandbox.State.TERMINATING:
         # Not a failure: the cluster takes a while to empty a namespace.
