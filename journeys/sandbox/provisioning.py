@@ -248,7 +248,7 @@ class Provisioner:
                     "your objects stay.",
                     detail=exc.detail,
                 ) from None
-            status = answer.get("status") or {}
+            status = _section(answer, "status", namespace)
             token, expires = status.get("token"), status.get("expirationTimestamp") or ""
             if not isinstance(token, str) or not token:
                 raise ProvisioningError(
@@ -301,9 +301,8 @@ class Provisioner:
         if found is None:
             return ABSENT
         _check_ours(found, namespace)
-        if (found.get("metadata") or {}).get("deletionTimestamp") or (found.get("status") or {}).get(
-            "phase"
-        ) == "Terminating":
+        metadata, status = _section(found, "metadata", namespace), _section(found, "status", namespace)
+        if metadata.get("deletionTimestamp") or status.get("phase") == "Terminating":
             return TERMINATING
         return ACTIVE
 
@@ -482,11 +481,7 @@ class Provisioner:
         except (ValueError, AttributeError):
             answer = None
         if not isinstance(answer, dict):
-            raise ProvisioningError(
-                "server-error",
-                "The Kubernetes API answered with something the portal cannot read. Try again in a minute.",
-                detail=f"{verb} {resource} in {namespace}: the answer is not a JSON object",
-            )
+            raise _unreadable(f"{verb} {resource} in {namespace}: the answer is not a JSON object")
         return answer
 
 
@@ -506,8 +501,24 @@ def _check_name(namespace):
         )
 
 
+def _section(answer, key, namespace):
+    """``answer[key]`` as a mapping ({} when absent); an answer of another shape is the server's fault."""
+    value = answer.get(key) or {}
+    if not isinstance(value, dict):
+        raise _unreadable(f"{namespace}: the answer's {key} is a {type(value).__name__}, not an object")
+    return value
+
+
+def _unreadable(detail):
+    return ProvisioningError(
+        "server-error",
+        "The Kubernetes API answered with something the portal cannot read. Try again in a minute.",
+        detail=detail,
+    )
+
+
 def _check_ours(found, namespace):
-    labels = (found.get("metadata") or {}).get("labels") or {}
+    labels = _section(_section(found, "metadata", namespace), "labels", namespace)
     if labels.get(MANAGED_BY_LABEL) != MANAGED_BY:
         raise ProvisioningError(
             "not-ours",
