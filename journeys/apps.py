@@ -7,16 +7,20 @@ class JourneysConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from django.contrib import admin
         from django.contrib.auth import get_user_model
         from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import post_delete, post_save, pre_delete
 
         from . import models
+        from .admin_selection import check_every_selection
         from .pages.content_version import content_changed
         from .pages.learner_page import learner_record_changed, user_changed
         from .sandbox.sandboxes import remove_with_account
         from .signals import merge_anonymous_progress
 
+        # Last in INSTALLED_APPS, so every app's admin (axes' too) is registered by now.
+        check_every_selection(admin.site)
         user_logged_in.connect(merge_anonymous_progress, dispatch_uid="journeys-merge-anonymous-progress")
         pre_delete.connect(remove_with_account, sender=get_user_model(), dispatch_uid="sandbox-remove-with-account")
         for model in (

@@ -122,3 +122,34 @@ def test_learner_record_lists_open(admin_client_logged_in, name):
     assert "Select" in content
     if name in {"lessonprogress", "labrun"}:
         assert "anonymous visitor" in content
+
+
+def test_every_admin_refuses_a_selection_that_names_no_rows():
+    from django.contrib import admin
+
+    from journeys.admin_selection import CheckedSelection
+
+    unchecked = [type(model_admin).__name__ for model_admin in admin.site._registry.values()
+                 if not isinstance(model_admin, CheckedSelection)]  # fmt: skip
+    assert unchecked == []
+    assert len(admin.site._registry) > 15  # the site's own and the third-party ones (sign-in attempts)
+
+
+@pytest.mark.parametrize("selected", [["abc"], [""], ["1e3"], ["1", "0x1"], ["1;DROP TABLE journeys_lesson"]])
+def test_a_tampered_selection_is_a_400_and_deletes_nothing(admin_client_logged_in, selected):
+    before = Lesson.objects.count()
+    response = admin_client_logged_in.post(
+        reverse("admin:journeys_lesson_changelist"),
+        {"action": "delete_selected", "_selected_action": selected, "post": "yes"},
+    )
+    assert response.status_code == 400
+    assert "not a list of rows" in response.content.decode()
+    assert Lesson.objects.count() == before
+
+
+def test_a_real_selection_still_reaches_the_action(admin_client_logged_in):
+    lesson = Lesson.objects.first()
+    response = admin_client_logged_in.post(
+        reverse("admin:journeys_lesson_changelist"), {"action": "delete_selected", "_selected_action": [lesson.pk]}
+    )
+    assert response.status_code == 200 and "Are you sure" in response.content.decode()
