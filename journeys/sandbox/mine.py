@@ -9,12 +9,15 @@ panel) never hold one.
 """
 
 import shlex
+from functools import wraps
+from urllib.parse import unquote, urlsplit
 
 import yaml
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -61,11 +64,14 @@ def section_context(request, *, error=None, notice=None, confirm=None, commands=
 
 def _next_url(request):
     wanted = request.POST.get("next") or request.GET.get("next") or request.get_full_path()
-    # Only a page of this site, and never one of the sandbox's own addresses (a POST-only one).
+    # Only a path of this site, and never one of the sandbox's own addresses (POST-only ones among them),
+    # however it is spelt: /%73andbox/… and //host/sandbox/… are the same addresses to a browser.
     local = url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()}, require_https=False)
-    if local and wanted.startswith("/") and not wanted.startswith("/sandbox/"):
-        return wanted
-    return ""
+    if not local or not wanted.startswith("/") or wanted.startswith("//"):
+        return ""
+    if unquote(urlsplit(wanted).path).startswith(reverse("journeys:my_sandbox")):
+        return ""
+    return wanted
 
 
 def _back(request):
@@ -95,18 +101,29 @@ def _limited(request, wait):
     return response
 
 
-def learner_only(view):
-    """404 with provisioning off; anonymous visitors are told to sign up (403), never shown a sandbox."""
+def provisioning_only(view):
+    """404 with provisioning off, whatever the method: outermost but for never_cache, so that nothing,
+    not even a 405 naming the allowed methods, tells a visitor of a portal without sandboxes that these
+    addresses exist."""
 
+    @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not provisioning_enabled():
             raise Http404("This portal does not hand out sandboxes.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def learner_only(view):
+    """Anonymous visitors are told to sign up (403), never shown a sandbox."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated:
             return _answer(request, FORBIDDEN)
         return view(request, *args, **kwargs)
 
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
     return wrapper
 
 
@@ -132,6 +149,7 @@ def _done(request, message, **context):
     return _back(request)
 
 
+@provisioning_only
 @require_GET
 @learner_only
 def my_sandbox(request):
@@ -139,6 +157,7 @@ def my_sandbox(request):
     return _answer(request)
 
 
+@provisioning_only
 @require_POST
 @learner_only
 def sandbox_create(request):
@@ -168,6 +187,7 @@ def _confirmed(request):
     return request.POST.get("confirm") == "yes"
 
 
+@provisioning_only
 @require_POST
 @learner_only
 def sandbox_reset(request):
@@ -179,6 +199,7 @@ def sandbox_reset(request):
     return _build(request, sandboxes.reset_sandbox, done)
 
 
+@provisioning_only
 @require_POST
 @learner_only
 def sandbox_delete(request):
@@ -205,6 +226,7 @@ def _credentials(request):
 
 
 @never_cache
+@provisioning_only
 @require_GET
 @learner_only
 def sandbox_kubeconfig(request):
@@ -218,6 +240,7 @@ def sandbox_kubeconfig(request):
 
 
 @never_cache
+@provisioning_only
 @require_GET
 @learner_only
 def sandbox_commands(request):

@@ -1,7 +1,10 @@
 """A hostile or clumsy learner (and admin) against "Your sandbox" and the cohort actions.
 
-Each test is one attack. Those that pass show a defence holding; those marked ``xfail(strict=True)``
-record a defect that is still there, so the suite stays green until it is fixed (then the mark must go).
+Each test is one attack, and passes when the defence holds. Nine defects these attacks found were fixed
+with them (a 500 when a sandbox was deleted during a create, reset or kubeconfig; admin actions open to
+read-only staff; non-Latin usernames without a sandbox; unlimited asks while a namespace terminated;
+answers of the wrong shape; tampered admin selections; encoded ways back; a 405 that told a portal
+without sandboxes what exists).
 """
 
 import json
@@ -146,9 +149,6 @@ def test_provisioning_off_the_right_method_is_a_404(client, ada, url):
     assert "sandbox" not in response.content.decode().lower()
 
 
-@pytest.mark.xfail(
-    strict=True, reason="with provisioning off a wrong method answers 405 (Allow: ...) instead of the promised 404"
-)
 @pytest.mark.parametrize("url", POSTS + GETS)
 def test_provisioning_off_every_method_is_a_404(client, ada, url):
     wrong = "get" if url in POSTS else "post"
@@ -321,11 +321,6 @@ def test_a_tampered_next_in_the_page_is_never_a_link_away(cluster, client, ada, 
         assert_same_site(link)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the /sandbox/ exclusion of next is textual: /%73andbox/... or //host/sandbox/... lead back to a "
-    "POST-only address (405)",
-)
 @pytest.mark.parametrize("next_url", ["/%73andbox/create/", "/%73andbox/reset/", "//testserver/sandbox/delete/"])
 def test_an_encoded_sandbox_address_is_not_the_way_back(cluster, client, ada, next_url):
     response = client.post(CREATE, {"next": next_url})
@@ -1313,10 +1308,11 @@ def test_a_cohort_of_odd_names_and_a_flaky_cluster_is_counted_not_a_500(cluster,
     response = act(client, GROUPS, "create_cohort_sandboxes", [group.pk])
     body = assert_sane(response)
     messages = [str(message) for message in response.context["messages"]]
-    assert messages[0].startswith("Sandboxes ready: 2, 4 failed"), messages
+    # 日本語 gets a stand-in name; ada_lovelace's name is taken, and the cluster fails x… and bob once.
+    assert messages[0].startswith("Sandboxes ready: 3, 3 failed"), messages
     assert "boom" not in body and not Sandbox.objects.filter(user=inactive).exists()
     again = act(client, GROUPS, "create_cohort_sandboxes", [group.pk])
-    assert str(next(iter(again.context["messages"]))).startswith("Sandboxes ready: 4, 2 failed")
+    assert str(next(iter(again.context["messages"]))).startswith("Sandboxes ready: 5, 1 failed")
     removed = act(client, GROUPS, "remove_cohort_sandboxes", [group.pk])
     assert_sane(removed)
     assert not Sandbox.objects.filter(state="ready").exists()
