@@ -4,7 +4,6 @@ The defaults are safe for a developer's laptop (`make run`): DEBUG on, SQLite ne
 A production deployment sets DEBUG=false and must then provide SECRET_KEY and ALLOWED_HOSTS.
 """
 
-import json
 import os
 import tempfile
 from datetime import timedelta
@@ -12,27 +11,9 @@ from pathlib import Path
 
 import dj_database_url
 
+from portal.env import env_bool, env_float, env_int, env_json, env_list
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def env_bool(name, default):
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_json(name, default):
-    """A setting given as JSON; a value that is not JSON stops the start with its name, not a traceback."""
-    raw = os.environ.get(name) or default
-    try:
-        return json.loads(raw)
-    except ValueError as error:
-        raise SystemExit(f"Kube Journeys will not start: {name} must be JSON, such as {default} ({error}).") from None
-
-
-def env_list(name, default=""):
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
 # --- Core ---
@@ -116,7 +97,7 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
 }
@@ -159,7 +140,7 @@ METRICS_ALLOWED_NETWORKS = os.environ.get(
 
 # --- Quizzes ---
 # How long a quiz form may stay open before its submission is refused as out of date.
-QUIZ_FORM_MAX_AGE = int(os.environ.get("QUIZ_FORM_MAX_AGE", str(24 * 3600)))
+QUIZ_FORM_MAX_AGE = env_int("QUIZ_FORM_MAX_AGE", 24 * 3600)
 
 # --- Curriculum ---
 # Where `load_journeys` reads the curriculum files from when no directory is given.
@@ -200,9 +181,9 @@ LOGGING = {
 # alone for CACHE_RETRY_SECONDS. The socket timeouts bound what a hung Redis costs a request; a
 # Redis in the same cluster answers in a millisecond or two, so a quarter of a second is plenty.
 REDIS_URL = os.environ.get("REDIS_URL", "")
-CACHE_SOCKET_TIMEOUT = float(os.environ.get("CACHE_SOCKET_TIMEOUT", "0.25"))
-CACHE_SOCKET_CONNECT_TIMEOUT = float(os.environ.get("CACHE_SOCKET_CONNECT_TIMEOUT", "0.25"))
-CACHE_RETRY_SECONDS = float(os.environ.get("CACHE_RETRY_SECONDS", "5"))
+CACHE_SOCKET_TIMEOUT = env_float("CACHE_SOCKET_TIMEOUT", 0.25)
+CACHE_SOCKET_CONNECT_TIMEOUT = env_float("CACHE_SOCKET_CONNECT_TIMEOUT", 0.25)
+CACHE_RETRY_SECONDS = env_float("CACHE_RETRY_SECONDS", 5)
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -232,7 +213,7 @@ else:
         }
     }
 # When the database cannot be reached pages answer 503 with this Retry-After, in seconds.
-DATABASE_RETRY_AFTER = int(os.environ.get("DATABASE_RETRY_AFTER", "10"))
+DATABASE_RETRY_AFTER = env_int("DATABASE_RETRY_AFTER", 10)
 
 # --- Security ---
 # Behind a TLS-terminating proxy (Ingress), trust its X-Forwarded-Proto to know the request was HTTPS.
@@ -241,11 +222,11 @@ if env_bool("TRUST_X_FORWARDED_PROTO", not DEBUG):
 # How many proxies of the operator's own stand in front of the portal, each adding the address it
 # saw to X-Forwarded-For. 0: the header is ignored (anyone can write it) and limits per address use
 # the socket's peer. Behind a single Ingress controller: 1.
-TRUSTED_PROXY_HOPS = max(0, int(os.environ.get("TRUSTED_PROXY_HOPS", "0")))
+TRUSTED_PROXY_HOPS = max(0, env_int("TRUSTED_PROXY_HOPS", 0))
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 # Probes and metrics scrapers talk plain HTTP to the Pod; redirecting them would fail every probe.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -290,7 +271,7 @@ EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend",
 )
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
@@ -306,9 +287,9 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-SIGNIN_ACCOUNT_FAILURE_LIMIT = max(1, int(os.environ.get("SIGNIN_ACCOUNT_FAILURE_LIMIT", "5")))
-SIGNIN_ADDRESS_FAILURE_LIMIT = max(1, int(os.environ.get("SIGNIN_ADDRESS_FAILURE_LIMIT", "20")))
-SIGNIN_COOLOFF_MINUTES = max(1, int(os.environ.get("SIGNIN_COOLOFF_MINUTES", "15")))
+SIGNIN_ACCOUNT_FAILURE_LIMIT = max(1, env_int("SIGNIN_ACCOUNT_FAILURE_LIMIT", 5))
+SIGNIN_ADDRESS_FAILURE_LIMIT = max(1, env_int("SIGNIN_ADDRESS_FAILURE_LIMIT", 20))
+SIGNIN_COOLOFF_MINUTES = max(1, env_int("SIGNIN_COOLOFF_MINUTES", 15))
 AXES_FAILURE_LIMIT = SIGNIN_ACCOUNT_FAILURE_LIMIT
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_COOLOFF_TIME = timedelta(minutes=SIGNIN_COOLOFF_MINUTES)
@@ -327,8 +308,8 @@ AXES_CACHE = "default"
 AXES_HANDLER = "journeys.accounts.signin_limits." + ("CacheSignInLimits" if REDIS_URL else "DatabaseSignInLimits")
 # Password-reset requests per hour, per client address and per recipient address. Beyond either,
 # the usual "check your mail" page is shown and nothing is sent.
-PASSWORD_RESETS_PER_HOUR_PER_ADDRESS = int(os.environ.get("PASSWORD_RESETS_PER_HOUR_PER_ADDRESS", "5"))
-PASSWORD_RESETS_PER_HOUR_PER_RECIPIENT = int(os.environ.get("PASSWORD_RESETS_PER_HOUR_PER_RECIPIENT", "3"))
+PASSWORD_RESETS_PER_HOUR_PER_ADDRESS = env_int("PASSWORD_RESETS_PER_HOUR_PER_ADDRESS", 5)
+PASSWORD_RESETS_PER_HOUR_PER_RECIPIENT = env_int("PASSWORD_RESETS_PER_HOUR_PER_RECIPIENT", 3)
 # The console backend prints whole mails, reset links included, into the log. In production without a
 # mail server the mail is only announced (subject, no text); the console stays for development.
 if not EMAIL_HOST and not DEBUG and not os.environ.get("EMAIL_BACKEND"):
@@ -342,17 +323,17 @@ SANDBOX_CONTEXT = os.environ.get("SANDBOX_CONTEXT", "")
 SANDBOX_IN_CLUSTER = env_bool("SANDBOX_IN_CLUSTER", False)
 # e.g. "learn-{username}"; an admin's per-learner assignment takes precedence.
 SANDBOX_NAMESPACE_TEMPLATE = os.environ.get("SANDBOX_NAMESPACE_TEMPLATE", "")
-SANDBOX_CONNECT_TIMEOUT = float(os.environ.get("SANDBOX_CONNECT_TIMEOUT", "5"))
-SANDBOX_READ_TIMEOUT = float(os.environ.get("SANDBOX_READ_TIMEOUT", "5"))
+SANDBOX_CONNECT_TIMEOUT = env_float("SANDBOX_CONNECT_TIMEOUT", 5)
+SANDBOX_READ_TIMEOUT = env_float("SANDBOX_READ_TIMEOUT", 5)
 # Check runs per learner per minute; more get 429 with the time to wait.
-SANDBOX_RUNS_PER_MINUTE = int(os.environ.get("SANDBOX_RUNS_PER_MINUTE", "6"))
+SANDBOX_RUNS_PER_MINUTE = env_int("SANDBOX_RUNS_PER_MINUTE", 6)
 # Pasted or uploaded checks per client address per minute, refused ones included: a client that
 # drops its cookies is a new anonymous learner every time, but it keeps its address.
-SANDBOX_PASTES_PER_MINUTE_PER_ADDRESS = int(os.environ.get("SANDBOX_PASTES_PER_MINUTE_PER_ADDRESS", "30"))
+SANDBOX_PASTES_PER_MINUTE_PER_ADDRESS = env_int("SANDBOX_PASTES_PER_MINUTE_PER_ADDRESS", 30)
 # Lab checks one worker process runs at once (journeys/sandbox/gate.py), and how long a check waits
 # for its turn before the learner is asked to send it again.
-SANDBOX_CHECKS_PER_WORKER = int(os.environ.get("SANDBOX_CHECKS_PER_WORKER", "1"))
-SANDBOX_CHECK_WAIT = float(os.environ.get("SANDBOX_CHECK_WAIT", "10"))
+SANDBOX_CHECKS_PER_WORKER = env_int("SANDBOX_CHECKS_PER_WORKER", 1)
+SANDBOX_CHECK_WAIT = env_float("SANDBOX_CHECK_WAIT", 10)
 
 # --- Sandbox provisioning (off by default) ---
 # When on, the portal creates each learner's namespace (named by SANDBOX_NAMESPACE_TEMPLATE) with a
@@ -366,7 +347,7 @@ SANDBOX_PROVISIONER_IN_CLUSTER = env_bool("SANDBOX_PROVISIONER_IN_CLUSTER", Fals
 # uses (in a cluster the portal talks to kubernetes.default.svc, which learners cannot reach).
 SANDBOX_LEARNER_SERVER = os.environ.get("SANDBOX_LEARNER_SERVER", "")
 SANDBOX_LEARNER_CLUSTER_ROLE = os.environ.get("SANDBOX_LEARNER_CLUSTER_ROLE", "kube-journeys-learner")
-SANDBOX_TOKEN_SECONDS = int(os.environ.get("SANDBOX_TOKEN_SECONDS", str(8 * 3600)))
+SANDBOX_TOKEN_SECONDS = env_int("SANDBOX_TOKEN_SECONDS", 8 * 3600)
 # Pod Security Standard enforced in sandboxes (privileged, baseline or restricted); "restricted" is
 # always warned about, so learners see what a hardened cluster would refuse.
 SANDBOX_POD_SECURITY = os.environ.get("SANDBOX_POD_SECURITY", "baseline")
@@ -384,9 +365,9 @@ SANDBOX_LIMITS = env_json(
     ' "max": {"cpu": "2", "memory": "4Gi"}}',
 )
 # How long a reset waits for the old namespace to go before answering "still being removed".
-SANDBOX_RESET_WAIT = float(os.environ.get("SANDBOX_RESET_WAIT", "3"))
+SANDBOX_RESET_WAIT = env_float("SANDBOX_RESET_WAIT", 3)
 # Days without use after which `manage.py expire_sandboxes` removes a sandbox; 0 keeps them.
-SANDBOX_EXPIRE_DAYS = int(os.environ.get("SANDBOX_EXPIRE_DAYS", "0"))
+SANDBOX_EXPIRE_DAYS = env_int("SANDBOX_EXPIRE_DAYS", 0, maximum=36500)
 # Per learner and minute: creates and resets (each one rebuilds a namespace), and tokens handed out.
-SANDBOX_CHANGES_PER_MINUTE = int(os.environ.get("SANDBOX_CHANGES_PER_MINUTE", "3"))
-SANDBOX_TOKENS_PER_MINUTE = int(os.environ.get("SANDBOX_TOKENS_PER_MINUTE", "6"))
+SANDBOX_CHANGES_PER_MINUTE = env_int("SANDBOX_CHANGES_PER_MINUTE", 3)
+SANDBOX_TOKENS_PER_MINUTE = env_int("SANDBOX_TOKENS_PER_MINUTE", 6)

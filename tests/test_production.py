@@ -57,6 +57,48 @@ def test_refuses_to_start_with_a_sandbox_guard_that_is_not_json(name):
     assert f"{name} must be JSON" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("SANDBOX_TOKEN_SECONDS", "8h", "SANDBOX_TOKEN_SECONDS must be a whole number, such as 28800, not '8h'"),
+        ("SANDBOX_READ_TIMEOUT", "soon", "SANDBOX_READ_TIMEOUT must be a number of seconds, such as 5"),
+        ("SANDBOX_EXPIRE_DAYS", "99999999999", "SANDBOX_EXPIRE_DAYS may be at most 36500"),
+    ],
+)
+def test_refuses_to_start_with_a_number_setting_that_is_not_one(name, value, says):
+    result = manage("check", env={**PRODUCTION_ENV, name: value})
+    assert result.returncode == 1
+    assert says in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("value", ["abc", "1e3", "nan", "inf", "-inf", "1.5", "0x10"])
+def test_a_whole_number_setting_refuses_what_is_not_one(monkeypatch, value):
+    from portal.env import env_int
+
+    monkeypatch.setenv("SOME_LIMIT", value)
+    with pytest.raises(SystemExit) as stopped:
+        env_int("SOME_LIMIT", 3)
+    assert "SOME_LIMIT must be a whole number, such as 3" in str(stopped.value)
+
+
+@pytest.mark.parametrize(("value", "expected"), [("", 3), ("  ", 3), (" 12 ", 12), ("-4", -4)])
+def test_a_whole_number_setting_reads_what_is_one(monkeypatch, value, expected):
+    from portal.env import env_int
+
+    monkeypatch.setenv("SOME_LIMIT", value)
+    assert env_int("SOME_LIMIT", 3) == expected
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "five"])
+def test_a_seconds_setting_refuses_what_is_not_a_number(monkeypatch, value):
+    from portal.env import env_float
+
+    monkeypatch.setenv("SOME_WAIT", value)
+    with pytest.raises(SystemExit):
+        env_float("SOME_WAIT", 0.25)
+
+
 def test_security_headers(client, db):
     response = client.get("/")
     policy = response["Content-Security-Policy"]

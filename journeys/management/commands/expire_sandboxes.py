@@ -9,6 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from journeys.sandbox.expiry import expire
 
+MAX_DAYS = 36500  # as SANDBOX_EXPIRE_DAYS allows; more overflows a date
+
 
 class Command(BaseCommand):
     help = "Remove learners' sandboxes that have been idle for SANDBOX_EXPIRE_DAYS days (or --days)."
@@ -23,6 +25,8 @@ class Command(BaseCommand):
         days = settings.SANDBOX_EXPIRE_DAYS if days is None else days
         if days is None or days < 1:
             raise CommandError("Sandboxes do not expire: set SANDBOX_EXPIRE_DAYS (or pass --days) to 1 or more.")
+        if days > MAX_DAYS:
+            raise CommandError(f"--days may be at most {MAX_DAYS} (a hundred years), not {days}.")
         removed, failed = expire(days, dry_run=dry_run)
         verb = "Would remove" if dry_run else "Removed"
         for item in removed:
