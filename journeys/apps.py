@@ -12,7 +12,7 @@ class JourneysConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import post_delete, post_save, pre_delete
 
-        from . import models
+        from . import models, setting_checks  # noqa: F401 - registers the settings' system check
         from .admin_selection import check_every_selection
         from .pages.content_version import content_changed
         from .pages.learner_page import learner_record_changed, user_changed

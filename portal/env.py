@@ -2,6 +2,7 @@
 it should look like, never a traceback (the settings and the gunicorn config both read them here)."""
 
 import json
+import math
 import os
 
 
@@ -12,36 +13,67 @@ def env_bool(name, default):
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def env_json(name, default):
-    """A setting given as JSON; a value that is not JSON stops the start with its name, not a traceback."""
+def _stop(message):
+    return SystemExit(f"Kube Journeys will not start: {message}")
+
+
+def env_json(name, default, *, shape=None):
+    """A setting given as JSON; ``shape(value)`` returns what is wrong with a parsed value, if anything."""
     raw = os.environ.get(name) or default
     try:
-        return json.loads(raw)
-    except ValueError as error:
-        raise SystemExit(f"Kube Journeys will not start: {name} must be JSON, such as {default} ({error}).") from None
+        value = json.loads(raw)
+    except (ValueError, RecursionError) as error:
+        reason = "it is nested too deeply" if isinstance(error, RecursionError) else str(error)
+        raise _stop(f"{name} must be JSON, such as {default} ({reason}).") from None
+    problem = shape(value) if shape is not None else ""
+    if problem:
+        raise _stop(f"{name} {problem}, such as {default}.")
+    return value
 
 
-def env_int(name, default, *, maximum=None):
-    return _env_number(name, default, int, "a whole number, such as", maximum)
+def quantities(value):
+    """What is wrong with a ResourceQuota's spec.hard given as JSON: a non-empty object of quantities."""
+    if not isinstance(value, dict) or not value:
+        return "must be a JSON object of at least one resource and its quantity"
+    for key, quantity in value.items():
+        if isinstance(quantity, bool) or not isinstance(quantity, (str, int, float)):
+            return f'must give each resource a quantity ("{key}" has {json.dumps(quantity)[:40]})'
+    return ""
 
 
-def env_float(name, default):
-    return _env_number(name, default, float, "a number of seconds, such as", None)
+def limit_entries(value):
+    """What is wrong with a LimitRange's Container entry given as JSON: an object of objects of quantities."""
+    if not isinstance(value, dict) or not value:
+        return "must be a JSON object such as default, defaultRequest or max, each with quantities"
+    for key, entry in value.items():
+        if quantities(entry):
+            return f'must give "{key}" an object of resources and quantities'
+    return ""
 
 
-def _env_number(name, default, kind, what, maximum):
-    """A number setting; a value that is not one (or too large) stops the start with its name, not a traceback."""
+def env_int(name, default, *, minimum=None, maximum=None):
+    return _env_number(name, default, int, "a whole number", minimum, maximum)
+
+
+def env_float(name, default, *, minimum=None, maximum=None):
+    return _env_number(name, default, float, "a number of seconds", minimum, maximum)
+
+
+def _env_number(name, default, kind, what, minimum, maximum):
+    """A number setting; one that is not a number, or out of its range, stops the start with its name."""
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return kind(default)
     try:
         value = kind(raw.strip())
     except ValueError:
-        raise SystemExit(f"Kube Journeys will not start: {name} must be {what} {default}, not {raw!r}.") from None
-    if value != value or value in (float("inf"), float("-inf")):  # nan and inf parse as floats
-        raise SystemExit(f"Kube Journeys will not start: {name} must be {what} {default}, not {raw!r}.")
+        value = None
+    if value is None or not math.isfinite(value):
+        raise _stop(f"{name} must be {what}, such as {default}, not {raw!r}.")
+    if minimum is not None and value < minimum:
+        raise _stop(f"{name} must be at least {minimum}, not {raw!r}.")
     if maximum is not None and value > maximum:
-        raise SystemExit(f"Kube Journeys will not start: {name} may be at most {maximum}, not {raw!r}.")
+        raise _stop(f"{name} may be at most {maximum}, not {raw!r}.")
     return value
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from portal.env import env_bool, env_float, env_int, env_json, env_list
+from portal.env import env_bool, env_float, env_int, env_json, env_list, limit_entries, quantities
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -181,9 +181,9 @@ LOGGING = {
 # alone for CACHE_RETRY_SECONDS. The socket timeouts bound what a hung Redis costs a request; a
 # Redis in the same cluster answers in a millisecond or two, so a quarter of a second is plenty.
 REDIS_URL = os.environ.get("REDIS_URL", "")
-CACHE_SOCKET_TIMEOUT = env_float("CACHE_SOCKET_TIMEOUT", 0.25)
-CACHE_SOCKET_CONNECT_TIMEOUT = env_float("CACHE_SOCKET_CONNECT_TIMEOUT", 0.25)
-CACHE_RETRY_SECONDS = env_float("CACHE_RETRY_SECONDS", 5)
+CACHE_SOCKET_TIMEOUT = env_float("CACHE_SOCKET_TIMEOUT", 0.25, minimum=0.01, maximum=60)
+CACHE_SOCKET_CONNECT_TIMEOUT = env_float("CACHE_SOCKET_CONNECT_TIMEOUT", 0.25, minimum=0.01, maximum=60)
+CACHE_RETRY_SECONDS = env_float("CACHE_RETRY_SECONDS", 5, minimum=0, maximum=3600)
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -323,8 +323,8 @@ SANDBOX_CONTEXT = os.environ.get("SANDBOX_CONTEXT", "")
 SANDBOX_IN_CLUSTER = env_bool("SANDBOX_IN_CLUSTER", False)
 # e.g. "learn-{username}"; an admin's per-learner assignment takes precedence.
 SANDBOX_NAMESPACE_TEMPLATE = os.environ.get("SANDBOX_NAMESPACE_TEMPLATE", "")
-SANDBOX_CONNECT_TIMEOUT = env_float("SANDBOX_CONNECT_TIMEOUT", 5)
-SANDBOX_READ_TIMEOUT = env_float("SANDBOX_READ_TIMEOUT", 5)
+SANDBOX_CONNECT_TIMEOUT = env_float("SANDBOX_CONNECT_TIMEOUT", 5, minimum=0.1, maximum=300)
+SANDBOX_READ_TIMEOUT = env_float("SANDBOX_READ_TIMEOUT", 5, minimum=0.1, maximum=300)
 # Check runs per learner per minute; more get 429 with the time to wait.
 SANDBOX_RUNS_PER_MINUTE = env_int("SANDBOX_RUNS_PER_MINUTE", 6)
 # Pasted or uploaded checks per client address per minute, refused ones included: a client that
@@ -333,7 +333,7 @@ SANDBOX_PASTES_PER_MINUTE_PER_ADDRESS = env_int("SANDBOX_PASTES_PER_MINUTE_PER_A
 # Lab checks one worker process runs at once (journeys/sandbox/gate.py), and how long a check waits
 # for its turn before the learner is asked to send it again.
 SANDBOX_CHECKS_PER_WORKER = env_int("SANDBOX_CHECKS_PER_WORKER", 1)
-SANDBOX_CHECK_WAIT = env_float("SANDBOX_CHECK_WAIT", 10)
+SANDBOX_CHECK_WAIT = env_float("SANDBOX_CHECK_WAIT", 10, minimum=0, maximum=600)
 
 # --- Sandbox provisioning (off by default) ---
 # When on, the portal creates each learner's namespace (named by SANDBOX_NAMESPACE_TEMPLATE) with a
@@ -347,7 +347,7 @@ SANDBOX_PROVISIONER_IN_CLUSTER = env_bool("SANDBOX_PROVISIONER_IN_CLUSTER", Fals
 # uses (in a cluster the portal talks to kubernetes.default.svc, which learners cannot reach).
 SANDBOX_LEARNER_SERVER = os.environ.get("SANDBOX_LEARNER_SERVER", "")
 SANDBOX_LEARNER_CLUSTER_ROLE = os.environ.get("SANDBOX_LEARNER_CLUSTER_ROLE", "kube-journeys-learner")
-SANDBOX_TOKEN_SECONDS = env_int("SANDBOX_TOKEN_SECONDS", 8 * 3600)
+SANDBOX_TOKEN_SECONDS = env_int("SANDBOX_TOKEN_SECONDS", 8 * 3600, minimum=600, maximum=2**32)
 # Pod Security Standard enforced in sandboxes (privileged, baseline or restricted); "restricted" is
 # always warned about, so learners see what a hardened cluster would refuse.
 SANDBOX_POD_SECURITY = os.environ.get("SANDBOX_POD_SECURITY", "baseline")
@@ -358,16 +358,18 @@ SANDBOX_QUOTA = env_json(
     '{"requests.cpu": "4", "requests.memory": "8Gi", "limits.cpu": "8", "limits.memory": "16Gi", "pods": "40",'
     ' "persistentvolumeclaims": "5", "requests.storage": "10Gi", "services.loadbalancers": "0",'
     ' "services.nodeports": "0"}',
+    shape=quantities,
 )
 SANDBOX_LIMITS = env_json(
     "SANDBOX_LIMITS",
     '{"default": {"cpu": "500m", "memory": "256Mi"}, "defaultRequest": {"cpu": "100m", "memory": "128Mi"},'
     ' "max": {"cpu": "2", "memory": "4Gi"}}',
+    shape=limit_entries,
 )
 # How long a reset waits for the old namespace to go before answering "still being removed".
-SANDBOX_RESET_WAIT = env_float("SANDBOX_RESET_WAIT", 3)
+SANDBOX_RESET_WAIT = env_float("SANDBOX_RESET_WAIT", 3, minimum=0, maximum=600)
 # Days without use after which `manage.py expire_sandboxes` removes a sandbox; 0 keeps them.
-SANDBOX_EXPIRE_DAYS = env_int("SANDBOX_EXPIRE_DAYS", 0, maximum=36500)
+SANDBOX_EXPIRE_DAYS = env_int("SANDBOX_EXPIRE_DAYS", 0, minimum=0, maximum=36500)
 # Per learner and minute: creates and resets (each one rebuilds a namespace), and tokens handed out.
 SANDBOX_CHANGES_PER_MINUTE = env_int("SANDBOX_CHANGES_PER_MINUTE", 3)
 SANDBOX_TOKENS_PER_MINUTE = env_int("SANDBOX_TOKENS_PER_MINUTE", 6)

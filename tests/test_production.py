@@ -206,3 +206,28 @@ def test_metrics_are_only_served_to_the_allowed_networks_or_the_token(client, db
     settings.METRICS_TOKEN = "scrape-secret"
     assert client.get("/metrics", headers={"Authorization": "Bearer scrape-secret"}, **public).status_code == 200
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}, **public).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("SANDBOX_QUOTA", [], "SANDBOX_QUOTA must be a JSON object of at least one resource"),
+        ("SANDBOX_LIMITS", {"default": 5}, 'SANDBOX_LIMITS must give "default" an object'),
+        ("SANDBOX_READ_TIMEOUT", 0, "SANDBOX_READ_TIMEOUT must be a number of seconds above 0"),
+        ("SANDBOX_TOKEN_SECONDS", 60, "SANDBOX_TOKEN_SECONDS must be from 600"),
+    ],
+)
+def test_a_settings_module_that_sets_what_provisioning_cannot_use_fails_the_check(settings, name, value, says):
+    from django.core.checks import run_checks
+
+    from journeys.sandbox.provisioning import provisioning_enabled
+
+    settings.SANDBOX_PROVISIONING = True
+    settings.SANDBOX_PROVISIONER_KUBECONFIG = "/some/kubeconfig"
+    assert not [error for error in run_checks() if error.id == "journeys.E101"]
+    setattr(settings, name, value)
+
+    errors = [error for error in run_checks() if error.id == "journeys.E101"]
+
+    assert [error.msg for error in errors if says in error.msg], errors
+    assert not provisioning_enabled()  # off, rather than failing at a learner's click

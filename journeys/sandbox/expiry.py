@@ -62,6 +62,10 @@ def expire(days, *, now=None, dry_run=False, provisioner=None):
             remove_sandbox(item.sandbox, provisioner=provisioner, why=f"expired: {item.why}")
         except ProvisioningError:
             failed.append(item)  # logged and stored on the row and in the audit trail by the service
+        except Exception as exc:  # one sandbox's surprise must not end the run for the rest
+            logger.exception("sandbox %s could not be expired", item.sandbox.namespace)
+            item.sandbox.last_error = f"unexpected: {exc!r}"[:2000]
+            failed.append(item)
         else:
             removed.append(item)
     return removed, failed

@@ -14,6 +14,7 @@ wants if it exists, so a retry completes what a failure interrupted.
 import base64
 import json
 import logging
+import math
 import re
 import time
 from dataclasses import dataclass, field
@@ -22,10 +23,14 @@ from pathlib import Path
 import yaml
 from django.conf import settings
 
+from portal.env import limit_entries, quantities
+
 from .sources import SourceError, api_client_for
 
 logger = logging.getLogger(__name__)
 
+# The TokenRequest API's bounds on a token's lifetime.
+MIN_TOKEN_SECONDS, MAX_TOKEN_SECONDS = 600, 2**32
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY = "kube-journeys"
 # The guard objects' name. The learner ClusterRole may edit quotas and limit ranges only by the names the
@@ -87,8 +92,8 @@ class ProvisionerSettings:
             learner_cluster_role=settings.SANDBOX_LEARNER_CLUSTER_ROLE,
             token_seconds=settings.SANDBOX_TOKEN_SECONDS,
             pod_security=settings.SANDBOX_POD_SECURITY,
-            quota=dict(settings.SANDBOX_QUOTA),
-            limits=dict(settings.SANDBOX_LIMITS),
+            quota=settings.SANDBOX_QUOTA,
+            limits=settings.SANDBOX_LIMITS,
             reset_wait=settings.SANDBOX_RESET_WAIT,
         )
 
@@ -96,9 +101,32 @@ class ProvisionerSettings:
     def configured(self):
         return bool(self.kubeconfig) or self.in_cluster
 
+    def problems(self):
+        """What makes these settings unusable: values a settings module set without the start's checks."""
+        found = []
+        guards = (("SANDBOX_QUOTA", self.quota, quantities), ("SANDBOX_LIMITS", self.limits, limit_entries))
+        for name, value, shape in guards:
+            if problem := shape(value):
+                found.append(f"{name} {problem}")
+        for name, seconds in (("SANDBOX_CONNECT_TIMEOUT", self.connect_timeout),
+                              ("SANDBOX_READ_TIMEOUT", self.read_timeout)):  # fmt: skip
+            if not _is_number(seconds) or not 0 < seconds < math.inf:
+                found.append(f"{name} must be a number of seconds above 0")
+        if not _is_number(self.token_seconds) or not MIN_TOKEN_SECONDS <= self.token_seconds <= MAX_TOKEN_SECONDS:
+            found.append(f"SANDBOX_TOKEN_SECONDS must be from {MIN_TOKEN_SECONDS} to {MAX_TOKEN_SECONDS} seconds")
+        return found
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
 
 def provisioning_enabled():
-    return bool(settings.SANDBOX_PROVISIONING) and ProvisionerSettings.from_django().configured
+    """On, configured, and with settings it can work with (``manage.py check`` names any that it cannot)."""
+    if not settings.SANDBOX_PROVISIONING:
+        return False
+    provisioner = ProvisionerSettings.from_django()
+    return provisioner.configured and not provisioner.problems()
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ the learner) after the operator's reason has been logged and stored.
 
 import logging
 
+from django.contrib.auth import get_user_model
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
@@ -21,8 +22,8 @@ Action, Outcome, State = ProvisioningEvent.Action, ProvisioningEvent.Outcome, Sa
 
 
 def _record(action, namespace, *, actor, learner, outcome, reason=""):
-    ProvisioningEvent.objects.create(
-        actor=actor if actor is not None and actor.pk else None,
+    event = ProvisioningEvent(
+        actor_id=actor.pk if actor is not None else None,
         actor_name=actor.get_username() if actor is not None else "system",
         learner_name=learner.get_username() if learner is not None else "",
         action=action,
@@ -30,6 +31,16 @@ def _record(action, namespace, *, actor, learner, outcome, reason=""):
         outcome=outcome,
         reason=reason[:2000],
     )
+    # The actor's account may have been deleted meanwhile (a learner's create racing the deletion of their
+    # account): the event then keeps their name, not a link to a row that is gone.
+    if event.actor_id is not None and not get_user_model().objects.filter(pk=event.actor_id).exists():
+        event.actor_id = None
+    try:
+        with transaction.atomic():
+            event.save()
+    except IntegrityError:
+        event.actor_id = None
+        event.save()
 
 
 class SandboxGoneError(ProvisioningError):
@@ -117,16 +128,18 @@ def _settle(sandbox, action, state, provisioner, *, actor, learner):
     now = timezone.now()
     sandbox.state = State.READY if state == ACTIVE else State.TERMINATING
     sandbox.last_checked, sandbox.last_error = now, ""
-    outcome = Outcome.OK if state == ACTIVE else Outcome.PENDING
-    reason = "" if state == ACTIVE else "the previous namespace is still terminating"
-    _record(action, sandbox.namespace, actor=actor, learner=learner, outcome=outcome, reason=reason)
     try:
         _save(sandbox, action, "state", "last_checked", "last_error")
     except SandboxGoneError as gone:
         # The delete that removed the row may have run before this namespace was made: the last word was
         # "delete", so the namespace goes too, rather than outlive its row unseen.
+        _record(action, sandbox.namespace, actor=actor, learner=learner, outcome=Outcome.FAILED,
+                reason="the sandbox was deleted meanwhile")  # fmt: skip
         _undo(sandbox, provisioner, actor=actor, learner=learner)
         raise gone from None
+    outcome = Outcome.OK if state == ACTIVE else Outcome.PENDING
+    reason = "" if state == ACTIVE else "the previous namespace is still terminating"
+    _record(action, sandbox.namespace, actor=actor, learner=learner, outcome=outcome, reason=reason)
     return sandbox
 
 
@@ -204,8 +217,12 @@ def sandbox_credentials(user, *, provisioner=None):
 
 
 def remove_for_account(user, *, provisioner=None):
-    """Called before an account is deleted: remove its sandbox. Never raises, so the deletion goes ahead."""
-    if sandbox_for(user) is None:
+    """Called before an account is deleted: remove its sandbox. Never raises, so the deletion goes ahead.
+
+    With provisioning off the cluster is left alone, as for an admin's deletion: the row, without its
+    account, names the namespace for when provisioning (and expire_sandboxes) is back.
+    """
+    if not provisioning_enabled() or sandbox_for(user) is None:
         return
     # The deletion that follows would try again (remove_with_account); once is enough for a learner to wait.
     user._sandbox_removal_tried = True
