@@ -124,6 +124,9 @@ single hyphens) unchanged, or the policy would refuse the namespaces the portal 
 {{- fail (printf "provisioning.enabled needs sandbox.namespaceTemplate with {username}, e.g. \"learn-{username}\" (it is %q): each learner gets a namespace of their own." $template) }}
 {{- end }}
 {{- $prefix := index (splitList "{username}" $template) 0 }}
+{{- if gt (len (replace "{username}" "" $template)) 53 }}
+{{- fail (printf "sandbox.namespaceTemplate leaves too little room for the username: a namespace name has at most 63 characters and %q takes %d of them without it; keep the fixed part to 53 or less." $template (len (replace "{username}" "" $template))) }}
+{{- end }}
 {{- if not (regexMatch "^[a-z0-9]+(-[a-z0-9]+)*-?$" $prefix) }}
 {{- fail (printf "sandbox.namespaceTemplate must start with a fixed prefix of lowercase letters, digits and single hyphens before {username}, e.g. \"learn-{username}\" (the prefix is %q): the admission policy limits the provisioner to namespaces with that prefix." $prefix) }}
 {{- end }}
@@ -197,6 +200,11 @@ The values that cannot work together fail the render with a message instead of a
 {{- fail "sandbox.inCluster and sandbox.kubeconfigSecret exclude each other: the portal reads one cluster." }}
 {{- end }}
 {{- with .Values.provisioning }}
+{{- range $name, $value := dict "provisioning.enabled" .enabled "provisioning.rbac.create" .rbac.create "provisioning.expiry.enabled" .expiry.enabled }}
+{{- if not (kindIs "bool" $value) }}
+{{- fail (printf "%s must be true or false, without quotes (it is %q): a quoted \"false\" would read as on." $name (toString $value)) }}
+{{- end }}
+{{- end }}
 {{- if .enabled }}
 {{- $_ := include "kube-journeys.sandboxPrefix" $ }}
 {{- if not (has .podSecurity (list "privileged" "baseline" "restricted")) }}
@@ -207,8 +215,27 @@ The values that cannot work together fail the render with a message instead of a
 {{- fail (printf "provisioning.%s must be a map of Kubernetes quantities (see values.yaml), or {} for the portal's defaults." $key) }}
 {{- end }}
 {{- end }}
-{{- if lt (int .tokenSeconds) 600 }}
-{{- fail (printf "provisioning.tokenSeconds must be at least 600 (the shortest token Kubernetes issues), not %v." .tokenSeconds) }}
+{{- range $resource, $quantity := .quota }}
+{{- if or (kindIs "map" $quantity) (kindIs "slice" $quantity) (kindIs "bool" $quantity) (kindIs "invalid" $quantity) }}
+{{- fail (printf "provisioning.quota.%s must be a quantity such as \"40\" or \"4Gi\", not %s." $resource (toJson $quantity)) }}
+{{- end }}
+{{- end }}
+{{- range $entry, $quantities := .limits }}
+{{- if not (kindIs "map" $quantities) }}
+{{- fail (printf "provisioning.limits.%s must be a map of quantities such as {cpu: 500m, memory: 256Mi}, not %s." $entry (toJson $quantities)) }}
+{{- end }}
+{{- end }}
+{{- if not (regexMatch "^[0-9]+$" (toString .tokenSeconds)) }}
+{{- fail (printf "provisioning.tokenSeconds must be a whole number of seconds from 600 to 4294967296, not %v." .tokenSeconds) }}
+{{- end }}
+{{- if or (lt (int64 .tokenSeconds) 600) (gt (int64 .tokenSeconds) 4294967296) }}
+{{- fail (printf "provisioning.tokenSeconds must be from 600 to 4294967296 (the token lifetimes Kubernetes issues), not %v." .tokenSeconds) }}
+{{- end }}
+{{- if and .learnerServer (not (regexMatch "^https?://[^/\\s]+" (toString .learnerServer))) }}
+{{- fail (printf "provisioning.learnerServer must be the API server's URL, such as https://k8s.example.com:6443, not %q." (toString .learnerServer)) }}
+{{- end }}
+{{- if and .kubeconfigSecret (not (regexMatch "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$" (toString .kubeconfigSecret))) }}
+{{- fail (printf "provisioning.kubeconfigSecret must be the name of a Secret (lowercase letters, digits, '-' and '.'), not %q." (toString .kubeconfigSecret)) }}
 {{- end }}
 {{- if and (not .kubeconfigSecret) (not $.Values.sandbox.inCluster) }}
 {{- fail "provisioning.enabled without provisioning.kubeconfigSecret provisions with the chart's ServiceAccount in this cluster: set sandbox.inCluster=true so the checks read the same cluster." }}
@@ -231,8 +258,15 @@ The values that cannot work together fail the render with a message instead of a
 {{- if not (trim (toString .expiry.schedule)) }}
 {{- fail "provisioning.expiry.schedule is empty: give a cron schedule such as \"43 4 * * *\", or set provisioning.expiry.enabled=false." }}
 {{- end }}
-{{- if lt (int .expiry.days) 1 }}
-{{- fail (printf "provisioning.expiry.days must be 1 or more, not %v." .expiry.days) }}
+{{- if or (not (regexMatch "^[0-9]+$" (toString .expiry.days))) (lt (int64 .expiry.days) 1) (gt (int64 .expiry.days) 36500) }}
+{{- fail (printf "provisioning.expiry.days must be a whole number from 1 to 36500, not %v." .expiry.days) }}
+{{- end }}
+{{- include "kube-journeys.validateSchedule" (dict "name" "provisioning.expiry.schedule" "schedule" .expiry.schedule) }}
+{{- if not (regexMatch "^[0-9]+$" (toString .expiry.startingDeadlineSeconds)) }}
+{{- fail (printf "provisioning.expiry.startingDeadlineSeconds must be a whole number of seconds, 0 or more, not %v." .expiry.startingDeadlineSeconds) }}
+{{- end }}
+{{- if not (regexMatch "^[1-9][0-9]*$" (toString .expiry.activeDeadlineSeconds)) }}
+{{- fail (printf "provisioning.expiry.activeDeadlineSeconds must be a whole number of seconds, 1 or more, not %v." .expiry.activeDeadlineSeconds) }}
 {{- end }}
 {{- end }}
 {{- else if .expiry.enabled }}
@@ -355,5 +389,32 @@ otherwise send the Pod IP, which is not known when this is rendered).
 {{- printf "redis://%s:6379/0" (include "kube-journeys.redis.fullname" .) }}
 {{- else }}
 {{- .Values.externalRedis.url }}
+{{- end }}
+{{- end }}
+
+{{/*
+A cron schedule as Kubernetes reads it: a macro (@daily) or five fields of numbers, ranges, steps,
+lists and *, each number within its field's range. Names (MON, JAN) are left to the API server.
+*/}}
+{{- define "kube-journeys.validateSchedule" -}}
+{{- $schedule := trim (toString .schedule) }}
+{{- if not (has $schedule (list "@yearly" "@annually" "@monthly" "@weekly" "@daily" "@midnight" "@hourly")) }}
+{{- $fields := regexSplit "\\s+" $schedule -1 }}
+{{- if ne (len $fields) 5 }}
+{{- fail (printf "%s must be a cron schedule of five fields, such as \"43 4 * * *\", or a macro such as @daily, not %q." .name $schedule) }}
+{{- end }}
+{{- $highest := list 59 23 31 12 7 }}
+{{- $lowest := list 0 0 1 1 0 }}
+{{- range $index, $field := $fields }}
+{{- if not (regexMatch "^(\\*|[0-9]+(-[0-9]+)?|[A-Za-z]{3}(-[A-Za-z]{3})?)(/[0-9]+)?(,([0-9]+(-[0-9]+)?|[A-Za-z]{3}(-[A-Za-z]{3})?)(/[0-9]+)?)*$" $field) }}
+{{- fail (printf "%s: %q is not a cron field (numbers, ranges such as 1-5, steps such as */15, lists, or *), in %q." $.name $field $schedule) }}
+{{- end }}
+{{- $withoutSteps := regexReplaceAll "/[0-9]+" $field "" }}
+{{- range $number := regexFindAll "[0-9]+" $withoutSteps -1 }}
+{{- if or (lt (atoi $number) (index $lowest $index)) (gt (atoi $number) (index $highest $index)) }}
+{{- fail (printf "%s: %s is out of range in field %d of %q (it takes %d to %d)." $.name $number (add1 $index) $schedule (index $lowest $index) (index $highest $index)) }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- end }}
