@@ -33,7 +33,7 @@ from journeys.sandbox.assignments import template_namespace
 from journeys.sandbox.mine import WAITS_PER_MINUTE
 from journeys.sandbox.provisioning import namespace_problem
 from tests import factories
-from tests.sandbox.provisioning_support import PROVISIONER_TOKEN, load_rbac
+from tests.sandbox.provisioning_support import PROVISIONER_TOKEN, enable_provisioning
 
 pytest_plugins = ["tests.k8s_emulator"]
 
@@ -61,16 +61,11 @@ HYPOTHESIS = hypothesis_settings(
 
 @pytest.fixture
 def cluster(kube_emulator, tmp_path, settings):
-    load_rbac(kube_emulator)
-    settings.SANDBOX_PROVISIONING = True
-    settings.SANDBOX_PROVISIONER_KUBECONFIG = str(
-        kube_emulator.write_kubeconfig(tmp_path / "provisioner", token=PROVISIONER_TOKEN)
-    )
-    settings.SANDBOX_NAMESPACE_TEMPLATE = "learn-{username}"
     settings.SANDBOX_RESET_WAIT = 0.3
-    settings.SANDBOX_CONNECT_TIMEOUT = 0.5
-    settings.SANDBOX_READ_TIMEOUT = 0.5
-    return kube_emulator
+    # Roomy, so a busy machine never turns a slowed step into a timeout; the timeout tests set their own.
+    settings.SANDBOX_CONNECT_TIMEOUT = 3
+    settings.SANDBOX_READ_TIMEOUT = 3
+    return enable_provisioning(kube_emulator, tmp_path, settings)
 
 
 @pytest.fixture
