@@ -626,7 +626,8 @@ class SandboxAssignmentAdmin(admin.ModelAdmin):
 class SandboxAdmin(admin.ModelAdmin):
     """Provisioned sandboxes, read-only: the cluster is changed through the sandbox services, never here."""
 
-    list_display = ["learner", "namespace", "created_at", "last_lab_check", "last_checked", "state"]
+    # State before the dates: at 1366 px beside the admin's menu the last column can scroll out of view.
+    list_display = ["learner", "namespace", "state", "last_lab_check", "last_checked", "created_at"]
     list_filter = ["state"]
     list_select_related = ["user"]
     search_fields = ["user__username", "namespace"]
