@@ -201,10 +201,10 @@ def test_admin_bulk_deletion_removes_what_it_can_and_keeps_the_one_the_cluster_r
 @pytest.mark.django_db
 def test_admin_bulk_deletion_with_a_slow_cluster_finishes(cluster, admin_client, settings,
                                                            django_capture_on_commit_callbacks):  # fmt: skip
-    settings.SANDBOX_READ_TIMEOUT = 0.2
     learners = [factories.UserFactory(username=f"l{i}") for i in range(3)]
     for learner in learners:
         sandboxes.create_sandbox(learner)
+    settings.SANDBOX_READ_TIMEOUT = 0.2  # only now: the creates above must not time out on a busy machine
     cluster.delay(r"/namespaces/learn-l\d$", 0.5, method="DELETE")
     selected = {"action": "delete_selected", "_selected_action": [u.pk for u in learners], "post": "yes"}
 
