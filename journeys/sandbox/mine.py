@@ -28,7 +28,6 @@ from . import sandboxes
 from .provisioning import ProvisioningError, provisioning_enabled
 
 SECTION_TEMPLATE = "sandbox/my_sandbox.html"
-SECTION_ID = "my-sandbox"
 
 # Failures the learner can do something about (wait, create first) are conflicts; the rest are
 # the cluster's or the operator's side, which the learner can only wait for or report.
