@@ -135,7 +135,9 @@ def test_every_admin_refuses_a_selection_that_names_no_rows():
     assert len(admin.site._registry) > 15  # the site's own and the third-party ones (sign-in attempts)
 
 
-@pytest.mark.parametrize("selected", [["abc"], [""], ["1e3"], ["1", "0x1"], ["1;DROP TABLE journeys_lesson"]])
+@pytest.mark.parametrize(
+    "selected", [["abc"], [""], ["1e3"], ["1", "0x1"], ["1;DROP TABLE journeys_lesson"], ["1\x00"], ["9" * 400]]
+)
 def test_a_tampered_selection_is_a_400_and_deletes_nothing(admin_client_logged_in, selected):
     before = Lesson.objects.count()
     response = admin_client_logged_in.post(
